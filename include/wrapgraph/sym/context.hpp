@@ -27,7 +27,8 @@
 ///         0 <= x < d*m gives x//d.
 ///   min, max  flattened, duplicates and dominated arguments dropped (by the
 ///         arguments' value ranges), integers folded, canonical order.
-///   abs   Abs(x) = x when x >= 0, -x when x <= 0, Abs(c*x) = |c|*Abs(x).
+///   abs   Abs(x) = x when x >= 0, -x when x <= 0, Abs(c*x) = |c|*Abs(x),
+///         Abs(-x) = Abs(x) (the argument of x and -x that sorts first).
 ///   rational  a/b kept as one quotient ("together"): (a/b)/(c/d) = (a*d)/(b*c),
 ///         a/b + c/b = (a + c)/b, common integer content and exactly dividing
 ///         monomials cancelled, b > 0 when b is an integer.
@@ -320,7 +321,14 @@ class context {
   expr add(std::span<const expr> terms);
   expr add(std::initializer_list<expr> terms) { return add(std::span(terms.begin(), terms.size())); }
 
-  expr sub(expr a, expr b) { return add(a, neg(b)); }
+  expr sub(expr a, expr b) {
+    if (a.is_integer() && b.is_integer()) {
+      std::int64_t r;
+      if (__builtin_sub_overflow(a.value(), b.value(), &r)) detail::overflow("subtraction");
+      return integer(r);
+    }
+    return add(a, neg(b));
+  }
   expr neg(expr a) {
     if (a.is_integer()) return integer(detail::checked_neg(a.value(), "negation"));
     return mul(integer(-1), a);
@@ -1122,7 +1130,11 @@ inline expr context::abs(expr a) {
     const std::int64_t c = detail::checked_neg(s.coeff < 0 ? s.coeff : -s.coeff, "Abs");
     return mul(integer(c), abs(term_expr(1, s.factors)));
   }
-  if (looks_negative(a)) return abs(neg(a));
+  // Abs(-x) = Abs(x): keep whichever of x and -x sorts first.
+  if (a.is(expr_kind::add)) {
+    const expr negated = neg(a);
+    if (compare(negated, a) < 0) a = negated;
+  }
   return intern(expr_kind::abs, std::array{a});
 }
 
