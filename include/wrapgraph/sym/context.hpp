@@ -11,20 +11,23 @@
 ///         integer term last.
 ///   mul   flattened; powers of one base merged (x**a * x**b = x**(a+b));
 ///         the integer coefficient first; c*(a + b) = c*a + c*b for an
-///         integer c (as sympy does); x*0 = 0, x*1 = x.
+///         integer c (as sympy does); a sum among several factors is kept
+///         primitive (content 1, first term positive) so that grouping
+///         does not matter: (2*s0 + 2)*s1 = 2*(s0 + 1)*s1; x*0 = 0, x*1 = x.
 ///   pow   x**0 = 1, x**1 = x, (x**a)**n = x**(a*n), (c*x*y)**n = c**n *
-///         x**n * y**n for integer n >= 0; a negative exponent is a quotient
+///         x**n * y**n for integer n >= 0, (2*s0 + 2)**n = 2**n*(s0 + 1)**n; a negative exponent is a quotient
 ///         1/x**n, meaningful only inside floor/ceiling.
 ///   floor_div(a, b)   a//1 = a, a//-1 = -a, 0//b = 0, a//(-b) = (-a)//b,
 ///         (g*a)//(g*b) = a//b (g > 0), (q*b + r)//b = q + r//b,
 ///         (a//b)//c = a//(b*c) (b, c > 0), a//b = 0 when 0 <= a < b.
 ///   ceil_div, clean_div  the same pattern; clean_div of a non-multiple
 ///         constant is an error.
-///   mod(a, b)  a%1 = 0, (q*b + r)%b = r%b, (g*a)%(g*b) = g*(a%b) (g > 0),
+///   mod(a, b)  a%1 = 0, (q*b + r)%b = r%b (b a monomial or a sum), (g*a)%(g*b) = g*(a%b) (g > 0),
 ///         coefficients reduced modulo b, (a%b)%c = a%c when c divides b,
 ///         a%b = a when 0 <= a < b.
-///   modular_indexing(x, d, m) = (x//d)%m: m = 1 gives 0, d = 1 gives x%m,
-///         0 <= x < d*m gives x//d.
+///   modular_indexing(x, d, m) = (x//d)%m, and (x//d)%m is built as it:
+///         m = 1 gives 0, x//d that simplifies (d = 1, constants, ...) gives
+///         (x//d)%m of the simplified quotient, 0 <= x < d*m gives x//d.
 ///   min, max  flattened, duplicates and dominated arguments dropped (by the
 ///         arguments' value ranges), integers folded, canonical order.
 ///   abs   Abs(x) = x when x >= 0, -x when x <= 0, Abs(c*x) = |c|*Abs(x),
@@ -489,6 +492,8 @@ class context {
   expr term_expr(std::int64_t coeff, std::span<const expr> factors);
   static term split(const expr& e);
   static std::int64_t content(expr e);
+  static std::int64_t primitive_factor(expr sum);
+  expr pull_multiple(expr a, expr b, std::int64_t& k);
   expr divide_content(expr e, std::int64_t g);
   expr try_divide_exactly(expr a, expr b);
   expr try_divide_term(const term& t, expr b);
@@ -702,6 +707,20 @@ inline expr context::mul(std::span<const expr> in) {
     }
   }
   if (coeff == 0) return integer(0);
+  // In a product of several factors a sum is primitive: its integer content
+  // and sign move into the coefficient, (2*s0 + 2)*s1 = 2*(s0 + 1)*s1, so
+  // that grouping does not matter: (2*(s0 + 1))*s1 = 2*((s0 + 1)*s1).
+  if (powers.size() > 1) {
+    for (power& p : powers) {
+      if (p.exponent.is_null() && p.base.is(expr_kind::add)) {
+        const std::int64_t g = primitive_factor(p.base);
+        if (g != 1) {
+          coeff = detail::checked_mul(coeff, g, "multiplication");
+          p.base = divide_content(p.base, g);
+        }
+      }
+    }
+  }
   // Merge powers of one base.
   std::sort(powers.begin(), powers.end(),
             [](const power& a, const power& b) { return compare(a.base, b.base) < 0; });
@@ -786,8 +805,13 @@ inline expr context::pow(expr base, expr exponent) {
     if (base.is(expr_kind::pow) && base.arg(1).is_integer()) {
       return pow(base.arg(0), integer(detail::checked_mul(base.arg(1).value(), n, "power")));
     }
-    return intern(expr_kind::pow, std::array{base, exponent});
   }
+  // (g*a)**n = g**n * a**n for a sum with content or sign g, as in products.
+  if (base.is(expr_kind::add)) {
+    if (const std::int64_t g = primitive_factor(base); g != 1)
+      return mul(pow(integer(g), exponent), pow(divide_content(base, g), exponent));
+  }
+  if (exponent.is_integer()) return intern(expr_kind::pow, std::array{base, exponent});
   if (looks_negative(exponent)) return true_div(integer(1), pow(base, neg(exponent)));
   if (base.is_integer(1)) return base;
   return intern(expr_kind::pow, std::array{base, exponent});
@@ -809,6 +833,40 @@ inline std::int64_t context::content(expr e) {
   std::uint64_t g = 0;
   for (expr t : e.args()) g = std::gcd(g, absu(coeff_of(t)));
   return g > static_cast<std::uint64_t>(INT64_MAX) || g == 0 ? 1 : static_cast<std::int64_t>(g);
+}
+
+// The integer g with sum = g*p where p has content 1 and a positive first
+// term: the part of a sum that a product takes into its coefficient.
+inline std::int64_t context::primitive_factor(expr sum) {
+  const std::int64_t g = content(sum);
+  return split(sum.arg(0)).coeff < 0 ? -g : g;
+}
+
+// a - k*b for the integer k with which a contains k times every non-constant
+// term of the sum b; a null expr when there is none. Both
+// (a - k*b) % b = a % b and (a - k*b)//b + k = a//b hold for every integer k.
+inline expr context::pull_multiple(expr a, expr b, std::int64_t& k) {
+  if (!b.is(expr_kind::add)) return {};
+  const std::span<const expr> terms = a.is(expr_kind::add) ? a.args() : std::span<const expr>(&a, 1);
+  auto coefficient_in_a = [&](std::span<const expr> factors) -> std::int64_t {
+    for (const expr& t : terms) {
+      const term s = split(t);
+      if (!s.factors.empty() && detail::same_factors(s.factors, factors)) return s.coeff;
+    }
+    return 0;
+  };
+  const term first = split(b.arg(0));
+  if (first.factors.empty()) return {};
+  const std::int64_t ca = coefficient_in_a(first.factors);
+  if (ca == 0 || ca % first.coeff != 0) return {};
+  k = ca / first.coeff;
+  for (const expr& t : b.args().subspan(1)) {
+    const term s = split(t);
+    if (s.factors.empty()) continue;
+    std::int64_t wanted;
+    if (__builtin_mul_overflow(s.coeff, k, &wanted) || coefficient_in_a(s.factors) != wanted) return {};
+  }
+  return sub(a, mul(integer(k), b));
 }
 
 inline expr context::divide_content(expr e, std::int64_t g) {
@@ -897,8 +955,7 @@ inline expr context::floor_div(expr a, expr b) {
   }
   // a // (-b) = (-a) // b
   if (b.is_integer() && b.value() < 0) return floor_div(neg(a), integer(detail::checked_neg(b.value(), "FloorDiv")));
-  if (b.range().hi <= -1 || (!b.is_integer() && looks_negative(b) && b.range().excludes_zero()))
-    return floor_div(neg(a), neg(b));
+  if (b.range().hi <= -1) return floor_div(neg(a), neg(b));
   if (a == b && b.range().excludes_zero()) return integer(1);
   if (b.is_integer()) {
     const std::int64_t c = b.value();
@@ -908,6 +965,9 @@ inline expr context::floor_div(expr a, expr b) {
   }
   const bool divisor_nonzero = b.is_integer() || b.range().excludes_zero();
   if (divisor_nonzero) {
+    // (r + k*b) // b = k + r // b for a sum b
+    std::int64_t k = 0;
+    if (const expr r = pull_multiple(a, b, k); !r.is_null()) return add(integer(k), floor_div(r, b));
     // (q*b + r) // b = q + r // b: pull out the terms that b divides.
     std::vector<expr> quotient, rest;
     const std::span<const expr> terms = a.is(expr_kind::add) ? a.args() : std::span<const expr>(&a, 1);
@@ -947,8 +1007,7 @@ inline expr context::ceil_div(expr a, expr b) {
     return integer(detail::py_ceildiv(a.value(), b.value()));
   }
   if (b.is_integer() && b.value() < 0) return ceil_div(neg(a), integer(detail::checked_neg(b.value(), "CeilDiv")));
-  if (b.range().hi <= -1 || (!b.is_integer() && looks_negative(b) && b.range().excludes_zero()))
-    return ceil_div(neg(a), neg(b));
+  if (b.range().hi <= -1) return ceil_div(neg(a), neg(b));
   if (a == b && b.range().excludes_zero()) return integer(1);
   if (b.is_integer()) {
     const std::int64_t c = b.value();
@@ -956,6 +1015,9 @@ inline expr context::ceil_div(expr a, expr b) {
       return ceil_div(divide_content(a, g), integer(c / g));
   }
   if (b.is_integer() || b.range().excludes_zero()) {
+    // (r + k*b) / b rounded up = k + CeilDiv(r, b) for a sum b
+    std::int64_t k = 0;
+    if (const expr r = pull_multiple(a, b, k); !r.is_null()) return add(integer(k), ceil_div(r, b));
     std::vector<expr> quotient, rest;
     const std::span<const expr> terms = a.is(expr_kind::add) ? a.args() : std::span<const expr>(&a, 1);
     for (const expr& t : terms) {
@@ -1009,6 +1071,11 @@ inline expr context::mod(expr a, expr b) {
   if (b.is_integer(1) || b.is_integer(-1) || a.is_integer(0)) return integer(0);
   if (a.is_integer() && b.is_integer()) return integer(detail::py_mod(a.value(), b.value()));
   if (a == b && b.range().excludes_zero()) return integer(0);
+  // (x // d) % m is ModularIndexing(x, d, m)
+  if (a.is(expr_kind::floor_div)) return modular_indexing(a.arg(0), a.arg(1), b);
+  // (r + k*b) % b = r % b for a sum b
+  std::int64_t k = 0;
+  if (const expr r = pull_multiple(a, b, k); !r.is_null()) return mod(r, b);
   if (b.is_integer()) {
     const std::int64_t c = b.value();
     // Reduce every coefficient modulo |c|: a and the result are congruent.
@@ -1059,8 +1126,12 @@ inline expr context::modular_indexing(expr x, expr div, expr m) {
   if (div.is_integer(0)) division_by_zero("ModularIndexing", x, div);
   if (m.is_integer(0)) division_by_zero("ModularIndexing", floor_div(x, div), m);
   if (m.is_integer(1) || m.is_integer(-1) || x.is_integer(0)) return integer(0);
-  if (div.is_integer(1)) return mod(x, m);
-  if (x.is_integer() && div.is_integer() && m.is_integer()) return mod(floor_div(x, div), m);
+  // ModularIndexing(x, d, m) = q % m with q = x // d: when x // d simplifies
+  // to something other than a FloorDiv of (x, d), continue from q.
+  const expr q = floor_div(x, div);
+  if (!q.is(expr_kind::floor_div)) return mod(q, m);
+  x = q.arg(0);
+  div = q.arg(1);
   // 0 <= x < div*m gives x // div
   if (x.range().lo >= 0 && div.is_integer() && m.is_integer() && div.value() > 0 && m.value() > 0) {
     std::int64_t bound;

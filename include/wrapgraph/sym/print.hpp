@@ -324,7 +324,8 @@ namespace detail {
 }
 
 /// Self-contained C++ definitions of the helpers that `to_cpp` calls, with
-/// Python's semantics (floor division, modulo with the divisor's sign).
+/// Python's semantics (floor division, modulo with the divisor's sign). Like
+/// the C++ operators they do not check for overflow (INT64_MIN // -1).
 [[nodiscard]] inline std::string cpp_prelude(std::string_view prefix = "wg_") {
   std::string p{prefix};
   std::string s = "#include <cstdint>\n";
@@ -336,11 +337,11 @@ namespace detail {
        "return (a % b != 0 && ((a < 0) == (b < 0))) ? q + 1 : q; }\n";
   s += "static inline int64_t " + p + "cleandiv(int64_t a, int64_t b) { return a / b; }\n";
   s += "static inline int64_t " + p +
-       "mod(int64_t a, int64_t b) { int64_t r = a % b; "
+       "mod(int64_t a, int64_t b) { if (b == -1) return 0; int64_t r = a % b; "
        "return (r != 0 && ((r < 0) != (b < 0))) ? r + b : r; }\n";
   s += "static inline int64_t " + p +
        "pow(int64_t b, int64_t e) { int64_t r = 1; while (e > 0) { if (e & 1) r *= b; "
-       "b *= b; e >>= 1; } return r; }\n";
+       "e >>= 1; if (e > 0) b *= b; } return r; }\n";
   s += "static inline int64_t " + p + "min(int64_t a, int64_t b) { return a < b ? a : b; }\n";
   s += "static inline int64_t " + p + "max(int64_t a, int64_t b) { return a < b ? b : a; }\n";
   s += "static inline int64_t " + p + "abs(int64_t a) { return a < 0 ? -a : a; }\n";
