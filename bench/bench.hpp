@@ -16,6 +16,8 @@ namespace wrapgraph::bench {
 
 /// One measurement: printed as {"bench": name, key: value, ...}.
 struct record {
+  explicit record(std::string bench_name) : name(std::move(bench_name)) {}
+
   std::string name;
   std::vector<std::pair<std::string, double>> numbers;
   std::vector<std::pair<std::string, std::string>> texts;

@@ -16,25 +16,22 @@
 namespace sym = wrapgraph::sym;
 
 int main() {
+  // [parse]
   sym::context ctx;
   sym::parse_options options;
   options.default_assumptions = sym::positive;  // sizes, as Inductor assumes
 
-  // [parse]
-  // Text as Inductor prints it; the result is canonical.
   for (std::string_view text : {"(s0 + 127)//128", "FloorDiv(s0 + 127, 128)", "floor((s0 + 127)/128)",
                                 "2*s1 + s0*1 + s1 + 0", "ModularIndexing(s0, 1, 64)",
                                 "Max(1, CeilDiv(s0*s1, 1024))", "-s0**2 + 2**3**2"}) {
     const sym::expr e = sym::parse(ctx, text, options);
     std::cout << text << "  ->  " << sym::to_string(e) << '\n';
   }
-  // [parse]
 
-  // [equal]
   const sym::expr a = sym::parse(ctx, "(s0 + 127)//128", options);
   const sym::expr b = sym::parse(ctx, "FloorDiv(127 + s0, 128)", options);
   std::cout << "same node: " << std::boolalpha << (a == b) << '\n';
-  // [equal]
+  // [parse]
 
   // [print]
   const sym::expr s0 = ctx.symbol("s0", sym::positive);

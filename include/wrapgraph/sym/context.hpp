@@ -490,7 +490,9 @@ class context {
   // helpers of the canonical constructors
   expr add_terms(std::vector<term>& terms, std::int64_t constant);
   expr term_expr(std::int64_t coeff, std::span<const expr> factors);
+  // The factors may point at e itself: e must outlive the term.
   static term split(const expr& e);
+  static term split(expr&&) = delete;
   static std::int64_t content(expr e);
   static std::int64_t primitive_factor(expr sum);
   expr pull_multiple(expr a, expr b, std::int64_t& k);
@@ -839,7 +841,7 @@ inline std::int64_t context::content(expr e) {
 // term: the part of a sum that a product takes into its coefficient.
 inline std::int64_t context::primitive_factor(expr sum) {
   const std::int64_t g = content(sum);
-  return split(sum.arg(0)).coeff < 0 ? -g : g;
+  return split(sum.args()[0]).coeff < 0 ? -g : g;
 }
 
 // a - k*b for the integer k with which a contains k times every non-constant
@@ -855,7 +857,7 @@ inline expr context::pull_multiple(expr a, expr b, std::int64_t& k) {
     }
     return 0;
   };
-  const term first = split(b.arg(0));
+  const term first = split(b.args()[0]);
   if (first.factors.empty()) return {};
   const std::int64_t ca = coefficient_in_a(first.factors);
   if (ca == 0 || ca % first.coeff != 0) return {};
