@@ -55,6 +55,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include <boost/container/small_vector.hpp>
+
 #include <wrapgraph/error.hpp>
 #include <wrapgraph/sym/expr.hpp>
 #include <wrapgraph/sym/print.hpp>
@@ -62,6 +64,10 @@
 namespace wrapgraph::sym {
 
 namespace detail {
+
+/// Scratch lists of the canonical constructors: most hold a few elements.
+template <class T>
+using small_vector = boost::container::small_vector<T, 8>;
 
 // ---- checked and saturating int64 arithmetic -------------------------------
 
@@ -164,6 +170,16 @@ inline std::int64_t checked_pow(std::int64_t base, std::int64_t exponent, std::s
   v *= 0x9E3779B97F4A7C15ull;
   v ^= v >> 29;
   h ^= v + 0x632BE59BD9B4E019ull + (h << 6) + (h >> 2);
+  return h;
+}
+// A full avalanche of a hash's bits (murmur3's finaliser), so that the low
+// bits that pick a slot of the intern table depend on all of them.
+[[nodiscard]] constexpr std::size_t spread(std::size_t h) noexcept {
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdull;
+  h ^= h >> 33;
+  h *= 0xc4ceb9fe1a85ec53ull;
+  h ^= h >> 33;
   return h;
 }
 [[nodiscard]] constexpr std::size_t hash_string(std::string_view s) noexcept {
@@ -449,14 +465,15 @@ class context {
   /// canonical form and order.
   expr intern(expr_kind kind, std::span<const expr> args, std::int64_t value = 0) {
     const std::size_t h = structural_hash(kind, args, value);
-    if (slots_.empty()) slots_.assign(1024, nullptr);
-    std::size_t mask = slots_.size() - 1;
-    std::size_t i = h & mask;
-    while (const detail::node* n = slots_[i]) {
-      if (n->hash == h && n->kind == kind && n->value == value && n->nargs == args.size() &&
+    if (slots_.empty()) slots_.assign(4096, slot{});
+    const std::size_t mask = slots_.size() - 1;
+    std::size_t i = detail::spread(h) & mask;
+    // The slot keeps the hash, so probing past other nodes reads no node.
+    for (; slots_[i].node; i = (i + 1) & mask) {
+      const detail::node* n = slots_[i].node;
+      if (slots_[i].hash == h && n->kind == kind && n->value == value && n->nargs == args.size() &&
           std::equal(args.begin(), args.end(), n->args))
         return expr{n};
-      i = (i + 1) & mask;
     }
     auto* n = new_node(kind, static_cast<std::uint32_t>(args.size()));
     std::uninitialized_copy(args.begin(), args.end(), const_cast<expr*>(n->args));
@@ -466,7 +483,7 @@ class context {
     std::uint64_t size = 1;
     for (expr a : args) size += a.node_count();  // an upper bound on distinct nodes
     n->size = static_cast<std::uint32_t>(std::min<std::uint64_t>(size, UINT32_MAX));
-    slots_[i] = n;
+    slots_[i] = slot{h, n};
     ++nodes_;
     ++interned_;
     if (interned_ * 2 > slots_.size()) grow();
@@ -474,13 +491,13 @@ class context {
   }
 
   void grow() {
-    std::vector<const detail::node*> bigger(slots_.size() * 2, nullptr);
+    std::vector<slot> bigger(slots_.size() * 2, slot{});
     const std::size_t mask = bigger.size() - 1;
-    for (const detail::node* n : slots_) {
-      if (!n) continue;
-      std::size_t i = n->hash & mask;
-      while (bigger[i]) i = (i + 1) & mask;
-      bigger[i] = n;
+    for (const slot& s : slots_) {
+      if (!s.node) continue;
+      std::size_t i = detail::spread(s.hash) & mask;
+      while (bigger[i].node) i = (i + 1) & mask;
+      bigger[i] = s;
     }
     slots_.swap(bigger);
   }
@@ -488,7 +505,7 @@ class context {
   static value_range compute_range(expr_kind kind, std::span<const expr> args, std::int64_t value);
 
   // helpers of the canonical constructors
-  expr add_terms(std::vector<term>& terms, std::int64_t constant);
+  expr add_terms(detail::small_vector<term>& terms, std::int64_t constant);
   expr term_expr(std::int64_t coeff, std::span<const expr> factors);
   // The factors may point at e itself: e must outlive the term.
   static term split(const expr& e);
@@ -507,7 +524,11 @@ class context {
   static bool looks_negative(expr e) noexcept;
 
   std::pmr::monotonic_buffer_resource arena_{std::size_t{1} << 16};
-  std::vector<const detail::node*> slots_;
+  struct slot {
+    std::size_t hash = 0;
+    const detail::node* node = nullptr;
+  };
+  std::vector<slot> slots_;
   std::size_t interned_ = 0;
   std::size_t nodes_ = 0;
   expr small_[small_max - small_min + 1]{};
@@ -641,7 +662,7 @@ namespace detail {
 }
 }  // namespace detail
 
-inline expr context::add_terms(std::vector<term>& terms, std::int64_t constant) {
+inline expr context::add_terms(detail::small_vector<term>& terms, std::int64_t constant) {
   std::sort(terms.begin(), terms.end(), [](const term& x, const term& y) {
     return detail::compare_factors(x.factors, y.factors) < 0;
   });
@@ -656,15 +677,15 @@ inline expr context::add_terms(std::vector<term>& terms, std::int64_t constant) 
   terms.resize(out);
   if (terms.empty()) return integer(constant);
   if (terms.size() == 1 && constant == 0) return term_expr(terms[0].coeff, terms[0].factors);
-  std::vector<expr> args;
+  detail::small_vector<expr> args;
   args.reserve(terms.size() + 1);
   for (const term& t : terms) args.push_back(term_expr(t.coeff, t.factors));
   if (constant != 0) args.push_back(integer(constant));
-  return intern(expr_kind::add, args);
+  return intern(expr_kind::add, {args.data(), args.size()});
 }
 
 inline expr context::add(std::span<const expr> in) {
-  std::vector<term> terms;
+  detail::small_vector<term> terms;
   terms.reserve(in.size() + 2);
   std::int64_t constant = 0;
   for (const expr& x : in) {
@@ -690,7 +711,7 @@ inline expr context::mul(std::span<const expr> in) {
   struct power {
     expr base, exponent;
   };
-  std::vector<power> powers;
+  detail::small_vector<power> powers;
   powers.reserve(in.size() + 2);
   auto push = [&](const expr& f) {
     if (f.is_integer())
@@ -726,7 +747,7 @@ inline expr context::mul(std::span<const expr> in) {
   // Merge powers of one base.
   std::sort(powers.begin(), powers.end(),
             [](const power& a, const power& b) { return compare(a.base, b.base) < 0; });
-  std::vector<expr> factors;
+  detail::small_vector<expr> factors;
   factors.reserve(powers.size() + 1);
   bool refold = false;  // a merged power folded into something that needs another pass
   for (std::size_t i = 0; i < powers.size();) {
@@ -749,7 +770,7 @@ inline expr context::mul(std::span<const expr> in) {
   }
   if (refold) {
     factors.push_back(integer(coeff));
-    return mul(std::span<const expr>(factors));
+    return mul(std::span<const expr>(factors.data(), factors.size()));
   }
   if (factors.empty()) return integer(coeff);
   std::sort(factors.begin(), factors.end(), expr_less{});
@@ -757,7 +778,7 @@ inline expr context::mul(std::span<const expr> in) {
     if (coeff == 1) return factors[0];
     if (factors[0].is(expr_kind::add)) {
       // c*(a + b) = c*a + c*b, as sympy distributes a number over a sum.
-      std::vector<term> terms;
+      detail::small_vector<term> terms;
       std::int64_t constant = 0;
       for (const expr& t : factors[0].args()) {
         if (t.is_integer()) {
@@ -771,7 +792,7 @@ inline expr context::mul(std::span<const expr> in) {
       return add_terms(terms, constant);
     }
   }
-  return term_expr(coeff, factors);
+  return term_expr(coeff, {factors.data(), factors.size()});
 }
 
 inline bool context::looks_negative(expr e) noexcept {
@@ -799,10 +820,10 @@ inline expr context::pow(expr base, expr exponent) {
     if (n == 1) return base;
     if (base.is_integer()) return integer(detail::checked_pow(base.value(), n, "power"));
     if (base.is(expr_kind::mul)) {
-      std::vector<expr> factors;
+      detail::small_vector<expr> factors;
       factors.reserve(base.arity());
       for (expr f : base.args()) factors.push_back(pow(f, exponent));
-      return mul(std::span<const expr>(factors));
+      return mul(std::span<const expr>(factors.data(), factors.size()));
     }
     if (base.is(expr_kind::pow) && base.arg(1).is_integer()) {
       return pow(base.arg(0), integer(detail::checked_mul(base.arg(1).value(), n, "power")));
@@ -878,10 +899,10 @@ inline expr context::divide_content(expr e, std::int64_t g) {
     return term_expr(s.coeff / g, s.factors);
   };
   if (!e.is(expr_kind::add)) return divide(e);
-  std::vector<expr> terms;
+  detail::small_vector<expr> terms;
   terms.reserve(e.arity());
   for (expr t : e.args()) terms.push_back(divide(t));
-  return add(std::span<const expr>(terms));
+  return add(std::span<const expr>(terms.data(), terms.size()));
 }
 
 // t / b when b is a monomial (a product of powers with integer exponents and
@@ -898,7 +919,7 @@ inline expr context::try_divide_term(const term& t, expr b) {
     if (f.is(expr_kind::pow) && f.arg(1).is_integer()) return {f.arg(0), f.arg(1).value()};
     return {f, 1};
   };
-  std::vector<power> left;
+  detail::small_vector<power> left;
   left.reserve(t.factors.size());
   for (expr f : t.factors) left.push_back(as_power(f));
   for (expr f : d.factors) {
@@ -907,27 +928,27 @@ inline expr context::try_divide_term(const term& t, expr b) {
     if (it == left.end() || it->exponent < p.exponent) return {};
     it->exponent -= p.exponent;
   }
-  std::vector<expr> factors;
+  detail::small_vector<expr> factors;
   factors.reserve(left.size() + 1);
   factors.push_back(integer(t.coeff / d.coeff));
   for (const power& p : left) {
     if (p.exponent != 0) factors.push_back(pow(p.base, integer(p.exponent)));
   }
-  return mul(std::span<const expr>(factors));
+  return mul(std::span<const expr>(factors.data(), factors.size()));
 }
 
 // a / b when every term of a is divisible by the monomial b; null otherwise.
 inline expr context::try_divide_exactly(expr a, expr b) {
   if (a == b) return integer(1);
   if (a.is(expr_kind::add)) {
-    std::vector<expr> quotients;
+    detail::small_vector<expr> quotients;
     quotients.reserve(a.arity());
     for (const expr& t : a.args()) {
       const expr q = try_divide_term(split(t), b);
       if (q.is_null()) return {};
       quotients.push_back(q);
     }
-    return add(std::span<const expr>(quotients));
+    return add(std::span<const expr>(quotients.data(), quotients.size()));
   }
   return try_divide_term(split(a), b);
 }
@@ -971,7 +992,7 @@ inline expr context::floor_div(expr a, expr b) {
     std::int64_t k = 0;
     if (const expr r = pull_multiple(a, b, k); !r.is_null()) return add(integer(k), floor_div(r, b));
     // (q*b + r) // b = q + r // b: pull out the terms that b divides.
-    std::vector<expr> quotient, rest;
+    detail::small_vector<expr> quotient, rest;
     const std::span<const expr> terms = a.is(expr_kind::add) ? a.args() : std::span<const expr>(&a, 1);
     for (const expr& t : terms) {
       const expr q = try_divide_term(split(t), b);
@@ -981,8 +1002,8 @@ inline expr context::floor_div(expr a, expr b) {
         quotient.push_back(q);
     }
     if (!quotient.empty()) {
-      quotient.push_back(floor_div(add(std::span<const expr>(rest)), b));
-      return add(std::span<const expr>(quotient));
+      quotient.push_back(floor_div(add(std::span<const expr>(rest.data(), rest.size())), b));
+      return add(std::span<const expr>(quotient.data(), quotient.size()));
     }
   }
   // (x // c1) // c2 = x // (c1*c2) for positive divisors
@@ -1020,7 +1041,7 @@ inline expr context::ceil_div(expr a, expr b) {
     // (r + k*b) / b rounded up = k + CeilDiv(r, b) for a sum b
     std::int64_t k = 0;
     if (const expr r = pull_multiple(a, b, k); !r.is_null()) return add(integer(k), ceil_div(r, b));
-    std::vector<expr> quotient, rest;
+    detail::small_vector<expr> quotient, rest;
     const std::span<const expr> terms = a.is(expr_kind::add) ? a.args() : std::span<const expr>(&a, 1);
     for (const expr& t : terms) {
       const expr q = try_divide_term(split(t), b);
@@ -1030,8 +1051,8 @@ inline expr context::ceil_div(expr a, expr b) {
         quotient.push_back(q);
     }
     if (!quotient.empty()) {
-      quotient.push_back(ceil_div(add(std::span<const expr>(rest)), b));
-      return add(std::span<const expr>(quotient));
+      quotient.push_back(ceil_div(add(std::span<const expr>(rest.data(), rest.size())), b));
+      return add(std::span<const expr>(quotient.data(), quotient.size()));
     }
   }
   // 0 < a <= b gives 1
@@ -1085,7 +1106,7 @@ inline expr context::mod(expr a, expr b) {
     if (m != 0) {
       const std::span<const expr> terms = a.is(expr_kind::add) ? a.args() : std::span<const expr>(&a, 1);
       bool changed = false;
-      std::vector<expr> reduced;
+      detail::small_vector<expr> reduced;
       reduced.reserve(terms.size());
       for (const expr& t : terms) {
         const term s = split(t);
@@ -1093,7 +1114,7 @@ inline expr context::mod(expr a, expr b) {
         if (r != s.coeff) changed = true;
         if (r != 0) reduced.push_back(term_expr(r, s.factors));
       }
-      if (changed) return mod(add(std::span<const expr>(reduced)), b);
+      if (changed) return mod(add(std::span<const expr>(reduced.data(), reduced.size())), b);
     }
     if (c > 0) {
       // (g*a) % (g*c) = g*(a % c)
@@ -1106,7 +1127,7 @@ inline expr context::mod(expr a, expr b) {
     }
   } else if (b.range().excludes_zero()) {
     const std::span<const expr> terms = a.is(expr_kind::add) ? a.args() : std::span<const expr>(&a, 1);
-    std::vector<expr> rest;
+    detail::small_vector<expr> rest;
     bool dropped = false;
     for (const expr& t : terms) {
       if (try_divide_term(split(t), b).is_null())
@@ -1114,7 +1135,7 @@ inline expr context::mod(expr a, expr b) {
       else
         dropped = true;
     }
-    if (dropped) return mod(add(std::span<const expr>(rest)), b);
+    if (dropped) return mod(add(std::span<const expr>(rest.data(), rest.size())), b);
   }
   // 0 <= a < b gives a
   if (a.range().lo >= 0 && b.range().lo >= 1 && a.range().hi < b.range().lo) return a;
@@ -1149,7 +1170,7 @@ inline expr context::min_max(expr_kind kind, std::span<const expr> in) {
   if (in.empty()) {
     throw sym_error("wrapgraph.sym.empty_min_max", std::string(name) + "() needs at least one argument");
   }
-  std::vector<expr> args;
+  detail::small_vector<expr> args;
   args.reserve(in.size());
   bool have_constant = false;
   std::int64_t constant = 0;
@@ -1173,7 +1194,7 @@ inline expr context::min_max(expr_kind kind, std::span<const expr> in) {
   std::sort(args.begin(), args.end(), expr_less{});
   args.erase(std::unique(args.begin(), args.end()), args.end());
   // Drop an argument that another one always undercuts (Min) or exceeds (Max).
-  std::vector<expr> kept;
+  detail::small_vector<expr> kept;
   kept.reserve(args.size());
   for (std::size_t i = 0; i < args.size(); ++i) {
     const value_range ri = args[i].range();
@@ -1190,7 +1211,7 @@ inline expr context::min_max(expr_kind kind, std::span<const expr> in) {
     if (!dominated) kept.push_back(args[i]);
   }
   if (kept.size() == 1) return kept[0];
-  return intern(kind, kept);
+  return intern(kind, {kept.data(), kept.size()});
 }
 
 inline expr context::abs(expr a) {
@@ -1253,7 +1274,7 @@ inline expr context::add_with_rationals(std::span<const expr> in) {
 }
 
 inline expr context::mul_with_rationals(std::span<const expr> in) {
-  std::vector<expr> numerators, denominators;
+  detail::small_vector<expr> numerators, denominators;
   for (const expr& x : in) {
     if (x.is(expr_kind::rational)) {
       numerators.push_back(x.arg(0));
@@ -1262,7 +1283,7 @@ inline expr context::mul_with_rationals(std::span<const expr> in) {
       numerators.push_back(x);
     }
   }
-  return true_div(mul(std::span<const expr>(numerators)), mul(std::span<const expr>(denominators)));
+  return true_div(mul(std::span<const expr>(numerators.data(), numerators.size())), mul(std::span<const expr>(denominators.data(), denominators.size())));
 }
 
 inline expr context::make(expr_kind kind, std::span<const expr> args) {
