@@ -4,6 +4,8 @@
 
 #include <doctest/doctest.h>
 
+#include "../support.hpp"
+
 #include <algorithm>
 #include <array>
 #include <cstdint>
@@ -32,15 +34,10 @@ bool same(const extents& a, std::vector<i64> expected) {
   return std::ranges::equal(index_view(a).span(), expected);
 }
 
-// The id of the layout_error that `f` throws ("" if it throws none).
+// The id of the layout_error that `f` throws.
 template <class F>
 std::string error_id(F&& f) {
-  try {
-    f();
-  } catch (const layout_error& e) {
-    return e.id();
-  }
-  return "";
+  return wrapgraph::test::error_id<layout_error>(std::forward<F>(f));
 }
 
 // The what() of the layout_error that `f` throws.

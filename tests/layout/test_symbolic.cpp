@@ -5,6 +5,8 @@
 
 #include <doctest/doctest.h>
 
+#include "../support.hpp"
+
 #include <algorithm>
 #include <array>
 #include <cstdint>
@@ -27,14 +29,10 @@ using sym::expr;
 // `index` alone would clash with POSIX index() from <strings.h>.
 using i64 = layout::index;
 
+// The id of the layout_error that `f` throws.
 template <class F>
 std::string error_id(F&& f) {
-  try {
-    f();
-  } catch (const layout_error& e) {
-    return e.id();
-  }
-  return "";
+  return wrapgraph::test::error_id<layout_error>(std::forward<F>(f));
 }
 
 std::vector<i64> evaluate_all(const std::vector<expr>& exprs, const sym::bindings& b) {

@@ -9,24 +9,14 @@
 #include <vector>
 
 #include <wrapgraph/sym/context.hpp>
+
+#include "../support.hpp"
 #include <wrapgraph/sym/eval.hpp>
 
 using namespace wrapgraph;
 using namespace wrapgraph::sym;
 
-namespace {
-
-template <class F>
-std::string error_id(F&& f) {
-  try {
-    f();
-  } catch (const error& e) {
-    return e.id();
-  }
-  return "(no error)";
-}
-
-}  // namespace
+using wrapgraph::test::error_id;
 
 TEST_CASE("sym::context interns equal expressions as one node") {
   context ctx;

@@ -8,22 +8,14 @@
 #include <vector>
 
 #include <wrapgraph/sym/context.hpp>
+
+#include "../support.hpp"
 #include <wrapgraph/sym/eval.hpp>
 
 using namespace wrapgraph;
 using namespace wrapgraph::sym;
 
-namespace {
-template <class F>
-std::string error_id(F&& f) {
-  try {
-    f();
-  } catch (const error& e) {
-    return e.id();
-  }
-  return "(no error)";
-}
-}  // namespace
+using wrapgraph::test::error_id;
 
 TEST_CASE("sym::evaluate follows Python's floor division and modulo for negative operands") {
   context ctx;

@@ -5,23 +5,15 @@
 #include <random>
 
 #include <wrapgraph/sym/context.hpp>
+
+#include "../support.hpp"
 #include <wrapgraph/sym/eval.hpp>
 #include <wrapgraph/sym/solve.hpp>
 
 using namespace wrapgraph;
 using namespace wrapgraph::sym;
 
-namespace {
-template <class F>
-std::string error_id(F&& f) {
-  try {
-    f();
-  } catch (const error& e) {
-    return e.id();
-  }
-  return "(no error)";
-}
-}  // namespace
+using wrapgraph::test::error_id;
 
 TEST_CASE("sym::solve_for finds s0 = (size - 1)//2 from 2*s0 + 1 == size") {
   context ctx;

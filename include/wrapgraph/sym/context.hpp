@@ -517,6 +517,7 @@ class context {
   expr try_divide_exactly(expr a, expr b);
   expr try_divide_term(const term& t, expr b);
   expr min_max(expr_kind kind, std::span<const expr> args);
+  expr rounding_division(expr_kind kind, expr a, expr b);
   expr add_with_rationals(std::span<const expr> terms);
   expr mul_with_rationals(std::span<const expr> factors);
   [[noreturn]] void rational_operand(std::string_view op, expr a);
@@ -911,6 +912,7 @@ inline expr context::try_divide_term(const term& t, expr b) {
   const term d = split(b);
   if (d.coeff == 0 || t.coeff % d.coeff != 0) return {};
   if (d.coeff == -1 && t.coeff == INT64_MIN) return {};
+  if (d.factors.empty()) return term_expr(t.coeff / d.coeff, t.factors);  // an integer divisor
   struct power {
     expr base;
     std::int64_t exponent;
@@ -965,32 +967,37 @@ inline void context::division_by_zero(std::string_view op, expr a, expr b) {
                       detail::brief(b) + ")");
 }
 
-inline expr context::floor_div(expr a, expr b) {
-  if (a.is(expr_kind::rational)) rational_operand("FloorDiv", a);
-  if (b.is(expr_kind::rational)) rational_operand("FloorDiv", b);
-  if (b.is_integer(0)) division_by_zero("FloorDiv", a, b);
+inline expr context::floor_div(expr a, expr b) { return rounding_division(expr_kind::floor_div, a, b); }
+inline expr context::ceil_div(expr a, expr b) { return rounding_division(expr_kind::ceil_div, a, b); }
+
+// The rules that floor and ceiling division share, then each one's own.
+inline expr context::rounding_division(expr_kind kind, expr a, expr b) {
+  const bool floor = kind == expr_kind::floor_div;
+  const char* name = floor ? "FloorDiv" : "CeilDiv";
+  auto self = [&](expr x, expr y) { return rounding_division(kind, x, y); };
+  if (a.is(expr_kind::rational)) rational_operand(name, a);
+  if (b.is(expr_kind::rational)) rational_operand(name, b);
+  if (b.is_integer(0)) division_by_zero(name, a, b);
   if (b.is_integer(1)) return a;
   if (a.is_integer(0)) return a;
   if (b.is_integer(-1)) return neg(a);
   if (a.is_integer() && b.is_integer()) {
-    if (a.value() == INT64_MIN && b.value() == -1) detail::overflow("FloorDiv");
-    return integer(detail::py_floordiv(a.value(), b.value()));
+    if (a.value() == INT64_MIN && b.value() == -1) detail::overflow(name);
+    return integer(floor ? detail::py_floordiv(a.value(), b.value()) : detail::py_ceildiv(a.value(), b.value()));
   }
   // a // (-b) = (-a) // b
-  if (b.is_integer() && b.value() < 0) return floor_div(neg(a), integer(detail::checked_neg(b.value(), "FloorDiv")));
-  if (b.range().hi <= -1) return floor_div(neg(a), neg(b));
+  if (b.is_integer() && b.value() < 0) return self(neg(a), integer(detail::checked_neg(b.value(), name)));
+  if (b.range().hi <= -1) return self(neg(a), neg(b));
   if (a == b && b.range().excludes_zero()) return integer(1);
   if (b.is_integer()) {
     const std::int64_t c = b.value();
     // (g*a) // (g*c) = a // c
-    if (const std::int64_t g = std::gcd(content(a), c); g > 1)
-      return floor_div(divide_content(a, g), integer(c / g));
+    if (const std::int64_t g = std::gcd(content(a), c); g > 1) return self(divide_content(a, g), integer(c / g));
   }
-  const bool divisor_nonzero = b.is_integer() || b.range().excludes_zero();
-  if (divisor_nonzero) {
+  if (b.is_integer() || b.range().excludes_zero()) {
     // (r + k*b) // b = k + r // b for a sum b
     std::int64_t k = 0;
-    if (const expr r = pull_multiple(a, b, k); !r.is_null()) return add(integer(k), floor_div(r, b));
+    if (const expr r = pull_multiple(a, b, k); !r.is_null()) return add(integer(k), self(r, b));
     // (q*b + r) // b = q + r // b: pull out the terms that b divides.
     detail::small_vector<expr> quotient, rest;
     const std::span<const expr> terms = a.is(expr_kind::add) ? a.args() : std::span<const expr>(&a, 1);
@@ -1002,62 +1009,25 @@ inline expr context::floor_div(expr a, expr b) {
         quotient.push_back(q);
     }
     if (!quotient.empty()) {
-      quotient.push_back(floor_div(add(std::span<const expr>(rest.data(), rest.size())), b));
+      quotient.push_back(self(add(std::span<const expr>(rest.data(), rest.size())), b));
       return add(std::span<const expr>(quotient.data(), quotient.size()));
     }
   }
-  // (x // c1) // c2 = x // (c1*c2) for positive divisors
-  if (a.is(expr_kind::floor_div) && a.arg(1).range().lo >= 1 && b.range().lo >= 1) {
-    std::int64_t product;
-    if (!(a.arg(1).is_integer() && b.is_integer() &&
-          __builtin_mul_overflow(a.arg(1).value(), b.value(), &product)))
-      return floor_div(a.arg(0), mul(a.arg(1), b));
-  }
-  // 0 <= a < b gives 0
-  if (a.range().lo >= 0 && b.range().lo >= 1 && a.range().hi < b.range().lo) return integer(0);
-  return intern(expr_kind::floor_div, std::array{a, b});
-}
-
-inline expr context::ceil_div(expr a, expr b) {
-  if (a.is(expr_kind::rational)) rational_operand("CeilDiv", a);
-  if (b.is(expr_kind::rational)) rational_operand("CeilDiv", b);
-  if (b.is_integer(0)) division_by_zero("CeilDiv", a, b);
-  if (b.is_integer(1)) return a;
-  if (a.is_integer(0)) return a;
-  if (b.is_integer(-1)) return neg(a);
-  if (a.is_integer() && b.is_integer()) {
-    if (a.value() == INT64_MIN && b.value() == -1) detail::overflow("CeilDiv");
-    return integer(detail::py_ceildiv(a.value(), b.value()));
-  }
-  if (b.is_integer() && b.value() < 0) return ceil_div(neg(a), integer(detail::checked_neg(b.value(), "CeilDiv")));
-  if (b.range().hi <= -1) return ceil_div(neg(a), neg(b));
-  if (a == b && b.range().excludes_zero()) return integer(1);
-  if (b.is_integer()) {
-    const std::int64_t c = b.value();
-    if (const std::int64_t g = std::gcd(content(a), c); g > 1)
-      return ceil_div(divide_content(a, g), integer(c / g));
-  }
-  if (b.is_integer() || b.range().excludes_zero()) {
-    // (r + k*b) / b rounded up = k + CeilDiv(r, b) for a sum b
-    std::int64_t k = 0;
-    if (const expr r = pull_multiple(a, b, k); !r.is_null()) return add(integer(k), ceil_div(r, b));
-    detail::small_vector<expr> quotient, rest;
-    const std::span<const expr> terms = a.is(expr_kind::add) ? a.args() : std::span<const expr>(&a, 1);
-    for (const expr& t : terms) {
-      const expr q = try_divide_term(split(t), b);
-      if (q.is_null())
-        rest.push_back(t);
-      else
-        quotient.push_back(q);
+  if (floor) {
+    // (x // c1) // c2 = x // (c1*c2) for positive divisors
+    if (a.is(expr_kind::floor_div) && a.arg(1).range().lo >= 1 && b.range().lo >= 1) {
+      std::int64_t product;
+      if (!(a.arg(1).is_integer() && b.is_integer() &&
+            __builtin_mul_overflow(a.arg(1).value(), b.value(), &product)))
+        return floor_div(a.arg(0), mul(a.arg(1), b));
     }
-    if (!quotient.empty()) {
-      quotient.push_back(ceil_div(add(std::span<const expr>(rest.data(), rest.size())), b));
-      return add(std::span<const expr>(quotient.data(), quotient.size()));
-    }
+    // 0 <= a < b gives 0
+    if (a.range().lo >= 0 && b.range().lo >= 1 && a.range().hi < b.range().lo) return integer(0);
+  } else {
+    // 0 < a <= b gives 1
+    if (a.range().lo >= 1 && b.range().lo >= 1 && a.range().hi <= b.range().lo) return integer(1);
   }
-  // 0 < a <= b gives 1
-  if (a.range().lo >= 1 && b.range().lo >= 1 && a.range().hi <= b.range().lo) return integer(1);
-  return intern(expr_kind::ceil_div, std::array{a, b});
+  return intern(kind, std::array{a, b});
 }
 
 inline expr context::clean_div(expr a, expr b) {
