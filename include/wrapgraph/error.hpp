@@ -56,6 +56,21 @@ class parse_error : public sym_error {
   std::size_t column_;
 };
 
+/// A program that does not follow the program format (io/, ids
+/// `wrapgraph.json.*`, or the parser's id for a bad expression) or that the
+/// converter cannot give a meaning. The message says where: a JSON path such
+/// as `lines[7].buffer.size[1]`, or a line.
+class program_error : public error {
+ public:
+  using error::error;
+};
+
+/// A graph whose structure is broken (see graph::verify).
+class graph_error : public error {
+ public:
+  using error::error;
+};
+
 /// Index arithmetic on sizes, strides and offsets.
 class layout_error : public error {
  public:

@@ -7,6 +7,8 @@ namespace wrapgraph {
 class error;
 class sym_error;
 class parse_error;
+class program_error;
+class graph_error;
 class layout_error;
 
 namespace sym {
