@@ -1,0 +1,297 @@
+#pragma once
+/// The graph IR: a Boost.Graph adjacency_list whose vertices are nodes in
+/// torch.fx's vocabulary (op, target, args, kwargs, meta, unique names) and
+/// whose edges are uses, kept in program order.
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include <boost/graph/adjacency_list.hpp>
+
+#include <wrapgraph/detail/string_map.hpp>
+#include <wrapgraph/error.hpp>
+#include <wrapgraph/lines/types.hpp>
+#include <wrapgraph/sym/context.hpp>
+
+namespace wrapgraph::graph {
+
+namespace detail {
+
+/// True for Python's keywords, which cannot name a value.
+[[nodiscard]] constexpr bool is_python_keyword(std::string_view s) noexcept {
+  constexpr std::string_view keywords[] = {
+      "False", "None",   "True",    "and",      "as",       "assert", "async", "await",
+      "break", "class",  "continue", "def",     "del",      "elif",   "else",  "except",
+      "finally", "for",  "from",    "global",   "if",       "import", "in",    "is",
+      "lambda", "nonlocal", "not",  "or",       "pass",     "raise",  "return", "try",
+      "while", "with",   "yield"};
+  for (std::string_view k : keywords)
+    if (s == k) return true;
+  return false;
+}
+
+/// Names a node cannot take, as printed Python could not bind them: the
+/// keywords, the method's `self`, and the modules the printed code calls into.
+[[nodiscard]] constexpr bool is_reserved_name(std::string_view s) noexcept {
+  return is_python_keyword(s) || s == "self" || s == "torch" || s == "operator" || s == "wrapgraph";
+}
+
+}  // namespace detail
+
+/// What a node is, as torch.fx names it (`call` is fx's call_function).
+enum class op_kind : std::uint8_t { placeholder, get_attr, call, output };
+
+[[nodiscard]] constexpr std::string_view to_string(op_kind op) noexcept {
+  constexpr std::string_view names[] = {"placeholder", "get_attr", "call", "output"};
+  return names[static_cast<std::size_t>(op)];
+}
+
+/// A vertex of the graph: its index in program order.
+using vertex = std::size_t;
+
+/// A use of another node's value.
+struct node_ref {
+  vertex node;
+  friend constexpr bool operator==(node_ref, node_ref) = default;
+};
+
+struct argument;
+using argument_list = std::vector<argument>;
+/// Named arguments in order: a Python dict with string keys, a JSON object
+/// (e.g. a kernel call's `config`).
+using argument_map = std::vector<std::pair<std::string, argument>>;
+
+/// An argument of a node: None, an integer, a float, a bool, a string, a
+/// node, a list of arguments, or a map of named arguments. Symbolic values
+/// never appear raw: they are integers or the nodes that compute them.
+struct argument {
+  std::variant<std::monostate, std::int64_t, double, bool, std::string, node_ref, argument_list, argument_map> value;
+
+  argument() = default;
+  argument(std::monostate) {}
+  argument(std::int64_t v) : value(v) {}
+  argument(int v) : value(std::int64_t{v}) {}
+  argument(double v) : value(v) {}
+  argument(bool v) : value(v) {}
+  argument(std::string v) : value(std::move(v)) {}
+  argument(const char* v) : value(std::string(v)) {}
+  argument(node_ref v) : value(v) {}
+  argument(argument_list v) : value(std::move(v)) {}
+  argument(argument_map v) : value(std::move(v)) {}
+
+  [[nodiscard]] bool is_none() const noexcept { return std::holds_alternative<std::monostate>(value); }
+  [[nodiscard]] const node_ref* as_node() const noexcept { return std::get_if<node_ref>(&value); }
+  [[nodiscard]] const argument_list* as_list() const noexcept { return std::get_if<argument_list>(&value); }
+  [[nodiscard]] const argument_map* as_map() const noexcept { return std::get_if<argument_map>(&value); }
+  [[nodiscard]] const std::int64_t* as_int() const noexcept { return std::get_if<std::int64_t>(&value); }
+  [[nodiscard]] const std::string* as_string() const noexcept { return std::get_if<std::string>(&value); }
+
+  friend bool operator==(const argument&, const argument&) = default;
+};
+
+/// Keyword arguments in order.
+using keyword_arguments = argument_map;
+
+/// Meta of a tensor-valued node.
+struct tensor_meta {
+  dtype type = dtype::float32;
+  device dev = cpu;
+  std::vector<sym::expr> size;
+  std::vector<sym::expr> stride;
+  sym::expr offset;
+};
+
+/// Meta of an integer-valued node: its symbolic value.
+struct int_meta {
+  sym::expr value;
+};
+
+/// What is known of a node's value: a tensor, an integer, or nothing.
+using node_meta = std::variant<std::monostate, tensor_meta, int_meta>;
+
+/// A node (the bundled vertex property).
+struct node {
+  op_kind op = op_kind::call;
+  std::string name;    ///< unique in its graph
+  std::string target;  ///< e.g. "torch.empty_strided", "operator.add", a placeholder's name
+  argument_list args;
+  keyword_arguments kwargs;
+  node_meta meta;
+
+  [[nodiscard]] const tensor_meta* tensor() const noexcept { return std::get_if<tensor_meta>(&meta); }
+  [[nodiscard]] const int_meta* integer() const noexcept { return std::get_if<int_meta>(&meta); }
+  /// The keyword argument `key`, if present.
+  [[nodiscard]] const argument* kwarg(std::string_view key) const noexcept {
+    for (const auto& [k, v] : kwargs)
+      if (k == key) return &v;
+    return nullptr;
+  }
+};
+
+/// A use (the bundled edge property): the edge runs from the used node to
+/// the user; `position` is the index of the use among the user's node
+/// references in args then kwargs, flattened depth first (list elements and
+/// map values in order).
+struct use {
+  std::size_t position = 0;
+};
+
+/// The Boost.Graph type: BGL algorithms (topological_sort, write_graphviz,
+/// ...) work on it directly.
+using ir = boost::adjacency_list<boost::vecS, boost::vecS, boost::bidirectionalS, node, use, boost::no_property,
+                                 boost::vecS>;
+
+/// A graph: the BGL graph in program order, its names, its output, its
+/// subgraphs, and the context of the expressions in its meta.
+class graph {
+ public:
+  // Defined after named_subgraph is complete: a constructor's cleanup
+  // destroys the vector of subgraphs, which clang instantiates on the spot.
+  explicit graph(std::shared_ptr<sym::context> ctx = std::make_shared<sym::context>());
+
+  /// Appends a node named `name_hint` or, when taken (or reserved: a Python
+  /// keyword, `self`, `torch`, `operator`, `wrapgraph`), `name_hint_1`,
+  /// `name_hint_2`, ... (as torch.fx names nodes) and an edge for each use.
+  vertex add(op_kind op, std::string_view name_hint, std::string target, argument_list args = {},
+             keyword_arguments kwargs = {}, node_meta meta = {}) {
+    const vertex v = boost::add_vertex(g_);
+    node& n = g_[v];
+    n.op = op;
+    n.name = unique_name(name_hint);
+    n.target = std::move(target);
+    n.args = std::move(args);
+    n.kwargs = std::move(kwargs);
+    n.meta = std::move(meta);
+    names_.set(n.name, v);
+    add_uses(v);
+    return v;
+  }
+
+  vertex placeholder(std::string_view name, node_meta meta = {}) {
+    return add(op_kind::placeholder, name, std::string(name), {}, {}, std::move(meta));
+  }
+  vertex get_attr(std::string_view name, node_meta meta = {}) {
+    return add(op_kind::get_attr, name, std::string(name), {}, {}, std::move(meta));
+  }
+  vertex call(std::string target, std::string_view name_hint, argument_list args, keyword_arguments kwargs = {},
+              node_meta meta = {}) {
+    return add(op_kind::call, name_hint, std::move(target), std::move(args), std::move(kwargs), std::move(meta));
+  }
+  /// Sets the graph's output node (one per graph, last).
+  vertex set_output(argument value) {
+    WRAPGRAPH_ASSERT(!output_, "graph::set_output called twice");
+    output_ = add(op_kind::output, "output", "output", {std::move(value)});
+    return *output_;
+  }
+
+  /// Renames node `v` to `name` (or its first free variant); returns the name.
+  const std::string& rename(vertex v, std::string_view name) {
+    node& n = g_[v];
+    if (n.name == name) return n.name;
+    names_.erase(n.name);
+    n.name = unique_name(name);
+    names_.set(n.name, v);
+    return n.name;
+  }
+
+  /// Room for `nodes` nodes and about twice as many uses, so that building a
+  /// large graph does not move it around.
+  void reserve(std::size_t nodes) {
+    g_.m_vertices.reserve(nodes);
+    g_.m_edges.reserve(2 * nodes);
+    names_.reserve(nodes);
+  }
+
+  [[nodiscard]] node& operator[](vertex v) { return g_[v]; }
+  [[nodiscard]] const node& operator[](vertex v) const { return g_[v]; }
+  [[nodiscard]] std::size_t size() const noexcept { return boost::num_vertices(g_); }
+  [[nodiscard]] std::optional<vertex> find(std::string_view name) const {
+    const vertex* found = names_.find(name);
+    if (!found) return std::nullopt;
+    return *found;
+  }
+  [[nodiscard]] std::optional<vertex> output() const noexcept { return output_; }
+
+  /// The Boost.Graph view, for BGL algorithms.
+  [[nodiscard]] ir& bgl() noexcept { return g_; }
+  [[nodiscard]] const ir& bgl() const noexcept { return g_; }
+
+  /// The context that owns the expressions in meta.
+  [[nodiscard]] const std::shared_ptr<sym::context>& context() const noexcept { return ctx_; }
+
+  /// Subgraphs referenced by get_attr nodes, in order of creation.
+  struct named_subgraph;
+  [[nodiscard]] std::vector<named_subgraph>& subgraphs() noexcept { return subgraphs_; }
+  [[nodiscard]] const std::vector<named_subgraph>& subgraphs() const noexcept { return subgraphs_; }
+  [[nodiscard]] const graph* find_subgraph(std::string_view name) const;
+
+ private:
+  std::string unique_name(std::string_view hint) {
+    std::string base = sanitize(hint);
+    if (!names_.contains(base) && !detail::is_reserved_name(base)) return base;
+    std::size_t* known = suffix_.find(base);
+    std::size_t& counter = known ? *known : suffix_.set(base, 0);
+    std::string candidate;
+    do {
+      candidate = base + "_" + std::to_string(++counter);
+    } while (names_.contains(candidate));
+    return candidate;
+  }
+
+  // A Python identifier: other characters become '_', a leading digit gets
+  // a '_' in front.
+  static std::string sanitize(std::string_view hint) {
+    std::string s(hint.empty() ? std::string_view("node") : hint);
+    for (char& c : s)
+      if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_')) c = '_';
+    if (s[0] >= '0' && s[0] <= '9') s.insert(s.begin(), '_');
+    return s;
+  }
+
+  void add_uses(vertex user) {
+    std::size_t position = 0;
+    auto visit = [&](auto& self, const argument& a) -> void {
+      if (const node_ref* r = a.as_node()) {
+        WRAPGRAPH_ASSERT(r->node < user, "a node may only use nodes created before it");
+        boost::add_edge(r->node, user, use{position++}, g_);
+      } else if (const argument_list* l = a.as_list()) {
+        for (const argument& x : *l) self(self, x);
+      } else if (const argument_map* m = a.as_map()) {
+        for (const auto& kv : *m) self(self, kv.second);
+      }
+    };
+    for (const argument& a : g_[user].args) visit(visit, a);
+    for (const auto& kv : g_[user].kwargs) visit(visit, kv.second);
+  }
+
+  std::shared_ptr<sym::context> ctx_;
+  ir g_;
+  wrapgraph::detail::string_map<vertex> names_;
+  wrapgraph::detail::string_map<std::size_t> suffix_;
+  std::optional<vertex> output_;
+  std::vector<named_subgraph> subgraphs_;
+};
+
+/// A subgraph and the name its get_attr node uses.
+struct graph::named_subgraph {
+  std::string name;
+  graph body;
+};
+
+inline graph::graph(std::shared_ptr<sym::context> ctx) : ctx_(std::move(ctx)) {}
+
+inline const graph* graph::find_subgraph(std::string_view name) const {
+  for (const named_subgraph& s : subgraphs_)
+    if (s.name == name) return &s.body;
+  return nullptr;
+}
+
+}  // namespace wrapgraph::graph
