@@ -2,6 +2,10 @@
 /// Everything wrapgraph offers, in one include.
 
 #include <wrapgraph/config.hpp>
+#include <wrapgraph/convert.hpp>
 #include <wrapgraph/error.hpp>
+#include <wrapgraph/graph.hpp>
+#include <wrapgraph/io.hpp>
 #include <wrapgraph/layout.hpp>
+#include <wrapgraph/lines.hpp>
 #include <wrapgraph/sym.hpp>

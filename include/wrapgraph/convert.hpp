@@ -1,0 +1,4 @@
+#pragma once
+/// Program → graph conversion.
+
+#include <wrapgraph/convert/convert.hpp>
