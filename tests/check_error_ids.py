@@ -9,7 +9,9 @@ import re
 import sys
 
 root = pathlib.Path(sys.argv[1])
-ID = re.compile(r'"(wrapgraph(?:\.[a-z0-9_]+)+)"')
+# Ids have an area and a name (wrapgraph.sym.overflow); one dot names a
+# graph target such as "wrapgraph.kernel_call", not an id.
+ID = re.compile(r'"(wrapgraph(?:\.[a-z0-9_]+){2,})"')
 used = {}
 for header in sorted((root / "include").rglob("*.hpp")):
     for m in ID.finditer(header.read_text()):

@@ -4,10 +4,14 @@
 #include <cstdint>
 #include <cstdlib>
 #include <iostream>
+#include <iterator>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include <wrapgraph/convert/convert.hpp>
+#include <wrapgraph/graph.hpp>
+#include <wrapgraph/io/json.hpp>
 #include <wrapgraph/sym.hpp>
 
 namespace {
@@ -17,6 +21,11 @@ namespace sym = wrapgraph::sym;
 constexpr std::string_view usage = R"(usage: wrapgraph COMMAND [ARGS...]
 
 Commands:
+  convert PROGRAM.json [--emit python|text|dot|json]
+      Loads a wrapper program (the wrapgraph/1 JSON format), converts it into
+      the graph IR and prints the graph: FX-style Python (the default), a
+      table of nodes, Graphviz DOT, or the wrapgraph-graph/1 JSON. PROGRAM
+      may be - for standard input.
   expr TEXT [--bind NAME=VALUE]... [--cpp]
       Parses a symbolic integer expression (the grammar of the program
       format: s0*s1 + 4, (s0 + 127)//128, ModularIndexing(x, 4, 8), ...),
@@ -79,6 +88,36 @@ int expr_command(const std::vector<std::string_view>& args) {
   return 0;
 }
 
+int convert_command(const std::vector<std::string_view>& args) {
+  std::string_view path, emit = "python";
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--emit") {
+      if (i + 1 == args.size()) usage_error("--emit needs python, text, dot or json");
+      emit = args[++i];
+      if (emit != "python" && emit != "text" && emit != "dot" && emit != "json")
+        usage_error("--emit takes python, text, dot or json, not '" + std::string(emit) + "'");
+    } else if (path.empty()) {
+      path = args[i];
+    } else {
+      usage_error("convert takes one program, got another: '" + std::string(args[i]) + "'");
+    }
+  }
+  if (path.empty()) usage_error("convert needs a PROGRAM.json");
+  wrapgraph::program program;
+  if (path == "-") {
+    std::string text((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
+    program = wrapgraph::io::load_program_text(text);
+  } else {
+    program = wrapgraph::io::load_program_file(std::string(path));
+  }
+  const wrapgraph::graph::graph g = wrapgraph::convert(program);
+  if (emit == "python") std::cout << wrapgraph::graph::to_python(g);
+  if (emit == "text") std::cout << wrapgraph::graph::to_text(g);
+  if (emit == "dot") std::cout << wrapgraph::graph::to_dot(g);
+  if (emit == "json") std::cout << wrapgraph::graph::to_json(g).dump(1) << "\n";
+  return 0;
+}
+
 int solve_command(const std::vector<std::string_view>& args) {
   std::vector<std::string_view> sides;
   std::string_view unknown;
@@ -114,6 +153,7 @@ int main(int argc, char** argv) {
       std::cout << usage;
       return 0;
     }
+    if (command == "convert") return convert_command(rest);
     if (command == "expr") return expr_command(rest);
     if (command == "solve") return solve_command(rest);
     usage_error("unknown command '" + std::string(command) + "'");
