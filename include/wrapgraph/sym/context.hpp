@@ -334,6 +334,8 @@ class context {
       return integer(detail::checked_add(a.value(), b.value(), "addition"));
     if (b.is_integer(0)) return a;
     if (a.is_integer(0)) return b;
+    if (b.is_integer() && !a.is(expr_kind::rational)) return add_constant(a, b.value());
+    if (a.is_integer() && !b.is(expr_kind::rational)) return add_constant(b, a.value());
     const expr both[2] = {a, b};
     return add(std::span<const expr>(both));
   }
@@ -358,6 +360,9 @@ class context {
       return integer(detail::checked_mul(a.value(), b.value(), "multiplication"));
     if (b.is_integer(1)) return a;
     if (a.is_integer(1)) return b;
+    // c*x for a leaf or a function of x: nothing to merge or distribute.
+    if (a.is_integer() && !a.is_integer(0) && is_plain_factor(b)) return intern(expr_kind::mul, std::array{a, b});
+    if (b.is_integer() && !b.is_integer(0) && is_plain_factor(a)) return intern(expr_kind::mul, std::array{b, a});
     const expr both[2] = {a, b};
     return mul(std::span<const expr>(both));
   }
@@ -491,7 +496,8 @@ class context {
   }
 
   void grow() {
-    std::vector<slot> bigger(slots_.size() * 2, slot{});
+    // Growing fourfold rehashes each node about a third as often as doubling.
+    std::vector<slot> bigger(slots_.size() * 4, slot{});
     const std::size_t mask = bigger.size() - 1;
     for (const slot& s : slots_) {
       if (!s.node) continue;
@@ -523,6 +529,21 @@ class context {
   [[noreturn]] void rational_operand(std::string_view op, expr a);
   [[noreturn]] void division_by_zero(std::string_view op, expr a, expr b);
   static bool looks_negative(expr e) noexcept;
+  expr add_constant(expr a, std::int64_t k);
+  // A factor that a product keeps as it is: not a number, sum, product,
+  // power or quotient.
+  static bool is_plain_factor(expr e) noexcept {
+    switch (e.kind()) {
+      case expr_kind::integer:
+      case expr_kind::add:
+      case expr_kind::mul:
+      case expr_kind::pow:
+      case expr_kind::rational:
+        return false;
+      default:
+        return true;
+    }
+  }
 
   std::pmr::monotonic_buffer_resource arena_{std::size_t{1} << 16};
   struct slot {
@@ -683,6 +704,26 @@ inline expr context::add_terms(detail::small_vector<term>& terms, std::int64_t c
   for (const term& t : terms) args.push_back(term_expr(t.coeff, t.factors));
   if (constant != 0) args.push_back(integer(constant));
   return intern(expr_kind::add, {args.data(), args.size()});
+}
+
+// a + k for a non-zero integer k: the integer term of a sum is its last
+// argument, so only that one changes.
+inline expr context::add_constant(expr a, std::int64_t k) {
+  if (!a.is(expr_kind::add)) return intern(expr_kind::add, std::array{a, integer(k)});
+  const std::span<const expr> args = a.args();
+  detail::small_vector<expr> out(args.begin(), args.end());
+  if (out.back().is_integer()) {
+    const std::int64_t c = detail::checked_add(out.back().value(), k, "addition");
+    if (c == 0) {
+      out.pop_back();
+      if (out.size() == 1) return out[0];
+    } else {
+      out.back() = integer(c);
+    }
+  } else {
+    out.push_back(integer(k));
+  }
+  return intern(expr_kind::add, {out.data(), out.size()});
 }
 
 inline expr context::add(std::span<const expr> in) {
