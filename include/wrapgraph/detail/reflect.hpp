@@ -12,6 +12,8 @@
 #include <variant>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include <boost/hana/accessors.hpp>
 #include <boost/hana/concept/struct.hpp>
 #include <boost/hana/core/to.hpp>
@@ -80,6 +82,22 @@ template <reflected T, class F>
 constexpr void for_each_field(F&& f) {
   using accessors = decltype(boost::hana::accessors<T>());
   for_each_field_of<T>(f, static_cast<std::remove_cvref_t<accessors>*>(nullptr));
+}
+
+/// Calls f(name, member) for each member of x that is present: an absent
+/// optional and null meta are left out, as JSON and printing both do.
+template <reflected T, class F>
+void for_each_present_field(const T& x, F&& f) {
+  for_each_field<T>([&](std::string_view name, auto get) {
+    const auto& m = get(x);
+    using M = std::remove_cvref_t<decltype(m)>;
+    if constexpr (is_optional_v<M>) {
+      if (!m) return;
+    } else if constexpr (std::is_same_v<M, nlohmann::ordered_json>) {  // meta_data
+      if (m.is_null()) return;
+    }
+    f(name, m);
+  });
 }
 
 }  // namespace wrapgraph::detail

@@ -880,16 +880,8 @@ ojson write(const T& x);
 // optionals and null meta.
 template <reflected T>
 void write_fields(const T& x, ojson& out) {
-  for_each_field<T>([&](std::string_view name, auto get) {
-    const auto& m = get(x);
-    using M = std::remove_cvref_t<decltype(m)>;
-    if constexpr (is_optional_v<M>) {
-      if (!m) return;
-    } else if constexpr (std::is_same_v<M, meta_data>) {
-      if (m.is_null()) return;
-    }
-    put(out, json_name<T>(name)) = write(m);
-  });
+  wrapgraph::detail::for_each_present_field(
+      x, [&](std::string_view name, const auto& m) { put(out, json_name<T>(name)) = write(m); });
 }
 
 template <reflected T>

@@ -48,14 +48,7 @@ void print_value(std::string& out, const T& x);
 template <reflected T>
 void print_fields(std::string& out, const T& x, std::string_view separator) {
   bool first = true;
-  for_each_field<T>([&](std::string_view name, auto get) {
-    const auto& m = get(x);
-    using M = std::remove_cvref_t<decltype(m)>;
-    if constexpr (is_optional_v<M>) {
-      if (!m) return;
-    } else if constexpr (std::is_same_v<M, meta_data>) {
-      if (m.is_null()) return;
-    }
+  wrapgraph::detail::for_each_present_field(x, [&](std::string_view name, const auto& m) {
     if (!first) out += ", ";
     first = false;
     out += json_name<T>(name);
