@@ -112,16 +112,12 @@ inline bool is_operator_name(std::string_view name) {
 inline std::string default_name(std::string_view target) {
   if (target == "aten.sym_size.int") return "sym_size_int";
   if (target == "aten.sym_stride.int") return "sym_stride_int";
-  std::vector<std::string_view> parts;
-  std::size_t start = 0;
-  while (true) {
-    const std::size_t dot = target.find('.', start);
-    parts.push_back(target.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start));
-    if (dot == std::string_view::npos) break;
-    start = dot + 1;
-  }
+  const std::size_t last = target.rfind('.');
+  if (last == std::string_view::npos) return std::string(target);
+  const std::size_t before = last == 0 ? std::string_view::npos : target.rfind('.', last - 1);
   // namespace.op.overload → op; module.function → function
-  return std::string(parts.size() >= 3 ? parts[parts.size() - 2] : parts.back());
+  if (before == std::string_view::npos) return std::string(target.substr(last + 1));
+  return std::string(target.substr(before + 1, last - before - 1));
 }
 
 /// Which argument of a line a message is about, e.g. "argument 2 ('xnumel')";
