@@ -41,6 +41,10 @@ struct kernel_info {
   const kernel_definition_line* definition = nullptr;
   std::size_t line = 0;
   std::vector<const kernel_param*> launched;  // signature minus constexpr minus constants
+  /// Values a grid may name, from the chosen (first) config and the
+  /// constants: worked out once per definition, not per call.
+  std::vector<std::pair<sym::expr, sym::expr>> config_values;
+  graph::argument config;  ///< the chosen config as a graph argument
 };
 
 /// The value a pointer parameter type names (`*fp32` → float32).
@@ -258,7 +262,7 @@ class converter {
                                                std::to_string(l.configs.size()) + " configs, " +
                                                std::to_string(impl.cubin->per_config.size()) + " binaries)");
     }
-    kernel_info info{&l, line_, {}};
+    kernel_info info{&l, line_, {}, {}, {}};
     std::unordered_set<std::string> names;
     for (const kernel_param& p : l.signature) {
       if (!names.insert(p.name).second)
@@ -293,6 +297,17 @@ class converter {
         }
       }
     }
+    const kernel_values chosen = l.configs.empty() ? kernel_values{} : l.configs.front();
+    auto bind = [&](const kernel_values& values) {
+      for (const auto& [name, value] : values) {
+        const std::int64_t* i = std::get_if<std::int64_t>(&value);
+        if (!i) continue;
+        if (const sym::expr symbol = ctx().find_symbol(name)) info.config_values.emplace_back(symbol, ctx().integer(*i));
+      }
+    };
+    bind(chosen);
+    bind(l.constants);
+    info.config = config_argument(chosen);
     kernels_.emplace(l.kernel, std::move(info));
   }
 
@@ -309,18 +324,12 @@ class converter {
       fail("wrapgraph.program.grid_rank",
            "a grid has one to three dimensions, got " + std::to_string(l.grid.size()));
     }
-    const kernel_definition_line& def = *info.definition;
     // Values the grid may name: the chosen config's parameters, the
     // constants, and the call's scalar arguments by their parameter names.
-    std::unordered_map<sym::expr, sym::expr> known;
+    std::unordered_map<sym::expr, sym::expr> known(info.config_values.begin(), info.config_values.end());
     auto bind = [&](const std::string& name, sym::expr value) {
       if (const sym::expr s = ctx().find_symbol(name)) known.emplace(s, value);
     };
-    const kernel_values config = def.configs.empty() ? kernel_values{} : def.configs.front();
-    for (const auto& [name, value] : config)
-      if (const auto* i = std::get_if<std::int64_t>(&value)) bind(name, ctx().integer(*i));
-    for (const auto& [name, value] : def.constants)
-      if (const auto* i = std::get_if<std::int64_t>(&value)) bind(name, ctx().integer(*i));
     argument_list args;
     for (std::size_t i = 0; i < l.args.size(); ++i) {
       const kernel_param& p = *info.launched[i];
@@ -345,7 +354,7 @@ class converter {
     while (grid.size() < 3) grid.emplace_back(std::int64_t{1});
     keyword_arguments kwargs{{"kernel", argument(l.kernel)},
                              {"grid", argument(std::move(grid))},
-                             {"config", config_argument(config)},
+                             {"config", info.config},
                              {"args", argument(std::move(args))}};
     graph_.call("wrapgraph.kernel_call", l.kernel, {}, std::move(kwargs));
   }
