@@ -45,9 +45,12 @@ inline void keep(const T& value) {
   asm volatile("" : : "g"(&value) : "memory");
 }
 
-/// Median over `repeats` runs of the seconds one call of `f` takes.
+/// Median over `repeats` runs of the seconds one call of `f` takes, after
+/// one untimed call (first-touch page faults, a cold cache, a CPU still
+/// raising its clock).
 template <class F>
 double median_seconds(int repeats, F&& f) {
+  f();
   std::vector<double> times;
   times.reserve(repeats);
   for (int i = 0; i < repeats; ++i) {

@@ -34,7 +34,8 @@ void run_sym() {
   // fits in cache, which shows in its figure.
   for (const int count : {200, 2000, 20000}) {
     std::size_t nodes = 0;
-    const double seconds = bench::median_seconds(7, [&] {
+    const int repeats = count >= 20000 ? 7 : 21;
+    const double seconds = bench::median_seconds(repeats, [&] {
       sym::context ctx;
       bench::keep(build_indexing(ctx, count, 1));
       nodes = ctx.node_count();
@@ -45,7 +46,7 @@ void run_sym() {
                      .set("target_ns_per_node", 200));
     sym::context ctx;
     bench::keep(build_indexing(ctx, count, 1));
-    const double again = bench::median_seconds(7, [&] { bench::keep(build_indexing(ctx, count, 1)); });
+    const double again = bench::median_seconds(repeats, [&] { bench::keep(build_indexing(ctx, count, 1)); });
     bench::print(bench::record{"sym.construct_interned"}
                      .set("ns_per_node", again * 1e9 / static_cast<double>(nodes))
                      .set("nodes", static_cast<double>(nodes))
