@@ -48,6 +48,21 @@ enum class prec : int { sum = 10, product = 20, unary = 30, power = 40, atom = 5
          e.arg(0).value() != INT64_MIN;
 }
 
+// Prints "(a0<separator>a1...)" through printer.print, behind `head`.
+template <class Printer>
+void print_arguments(Printer& printer, std::string& out, std::string_view head, expr e,
+                     std::string_view separator) {
+  out += head;
+  out += '(';
+  bool first = true;
+  for (expr a : e.args()) {
+    if (!first) out += separator;
+    first = false;
+    printer.print(a);
+  }
+  out += ')';
+}
+
 class python_printer {
  public:
   explicit python_printer(std::string& out, std::size_t limit = SIZE_MAX) : out_(out), limit_(limit) {}
@@ -109,17 +124,7 @@ class python_printer {
     operand(e.arg(1), prec::unary);
   }
 
-  void call(std::string_view function, expr e) {
-    out_ += function;
-    out_ += '(';
-    bool first = true;
-    for (expr a : e.args()) {
-      if (!first) out_ += ", ";
-      first = false;
-      print(a);
-    }
-    out_ += ')';
-  }
+  void call(std::string_view function, expr e) { print_arguments(*this, out_, function, e, ", "); }
 
   void print_sum(expr e) {
     bool first = true;
@@ -240,28 +245,11 @@ class cpp_printer {
     if (v < 0) out_ += ')';
   }
 
-  void joined(expr e, std::string_view op) {
-    out_ += '(';
-    bool first = true;
-    for (expr a : e.args()) {
-      if (!first) out_ += op;
-      first = false;
-      print(a);
-    }
-    out_ += ')';
-  }
+  void joined(expr e, std::string_view op) { print_arguments(*this, out_, "", e, op); }
 
   void helper(std::string_view name, expr e) {
     out_ += prefix_;
-    out_ += name;
-    out_ += '(';
-    bool first = true;
-    for (expr a : e.args()) {
-      if (!first) out_ += ", ";
-      first = false;
-      print(a);
-    }
-    out_ += ')';
+    print_arguments(*this, out_, name, e, ", ");
   }
 
   // min/max of n arguments as nested two-argument calls.
