@@ -192,3 +192,36 @@ TEST_CASE("graph copies are deep and share the expression context") {
   CHECK(copy.context() == g.context());
   CHECK(copy.find_subgraph("true_graph_0")->find_subgraph("true_graph_1") != nullptr);
 }
+
+TEST_CASE("graph moves take the nodes and leave an empty graph that still works") {
+  graph g = testing::nested_cond();
+  const std::size_t size = g.size();
+  const std::vector<edge_triple> edges = edges_of(g);
+  const auto* body = &g.bgl();
+
+  graph moved = std::move(g);
+  CHECK(&moved.bgl() == body);  // the BGL graph itself moved, not a copy of it
+  CHECK(moved.size() == size);
+  CHECK(edges_of(moved) == edges);
+  CHECK(moved.find("pred") == vertex{0});
+  CHECK(moved.output().has_value());
+
+  // NOLINTBEGIN(bugprone-use-after-move): a moved-from graph is specified empty
+  CHECK(g.size() == 0);
+  CHECK_FALSE(g.find("pred").has_value());
+  CHECK_FALSE(g.output().has_value());
+  CHECK(g.subgraphs().empty());
+  CHECK(g.context() == moved.context());
+  CHECK(g.placeholder("pred") == 0);  // the name is free again in the emptied graph
+  CHECK(g[0].name == "pred");
+  // NOLINTEND(bugprone-use-after-move)
+
+  g = std::move(moved);
+  CHECK(g.size() == size);
+  CHECK(edges_of(g) == edges);
+  graph copy;
+  copy = g;
+  CHECK(copy.size() == size);
+  CHECK(edges_of(copy) == edges);
+  CHECK(&copy.bgl() != &g.bgl());
+}

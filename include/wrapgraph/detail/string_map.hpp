@@ -1,13 +1,20 @@
 #pragma once
-/// A flat hash map from strings to values (open addressing, linear probing,
-/// backward-shift erase): one probe sequence in one array, where a node-based
-/// std::unordered_map chases a pointer per entry. Not part of the API.
+/// A compact hash map from strings to values. Not part of the API.
+///
+/// Entries live in one dense vector in insertion order; a power-of-two index
+/// of 8-byte slots (a 32-bit hash and an entry number) is probed linearly and
+/// erased by backward shift. Keys are copied into chunks of characters that
+/// never move, so an entry is a string_view and its value: no allocation per
+/// key, and a probe reads 8 bytes a slot, not a std::string. A node-based
+/// std::unordered_map would chase a pointer per entry and allocate per key.
+/// The characters of erased keys stay until the map is cleared or destroyed.
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <functional>
-#include <optional>
-#include <string>
+#include <memory>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -17,103 +24,190 @@ namespace wrapgraph::detail {
 template <class Value>
 class string_map {
  public:
+  struct entry {
+    std::string_view key;
+    Value value;
+  };
+
+  string_map() = default;
+  string_map(const string_map& other) { *this = other; }
+  string_map& operator=(const string_map& other) {
+    if (this == &other) return *this;
+    clear();
+    reserve(other.size());
+    for (const entry& e : other.entries_) set(e.key, e.value);
+    return *this;
+  }
+  /// A moved-from map is empty. The moved chunks keep their addresses, so
+  /// the keys stay valid.
+  string_map(string_map&& other) noexcept { swap(other); }
+  string_map& operator=(string_map&& other) noexcept {
+    if (this != &other) {
+      string_map gone(std::move(*this));
+      swap(other);
+    }
+    return *this;
+  }
+  ~string_map() = default;
+
+  void swap(string_map& other) noexcept {
+    entries_.swap(other.entries_);
+    index_.swap(other.index_);
+    chunks_.swap(other.chunks_);
+    std::swap(chunk_left_, other.chunk_left_);
+    std::swap(chunk_next_, other.chunk_next_);
+  }
+
   /// The value of `key`, or null.
   [[nodiscard]] Value* find(std::string_view key) noexcept {
-    if (slots_.empty()) return nullptr;
-    const std::size_t h = hash(key);
-    for (std::size_t i = h & mask(); slots_[i].used; i = (i + 1) & mask())
-      if (slots_[i].hash == h && slots_[i].key == key) return &slots_[i].value;
-    return nullptr;
+    const std::size_t i = slot_of(key, hash(key));
+    return i == npos || !index_[i] ? nullptr : &entries_[entry_of(index_[i])].value;
   }
   [[nodiscard]] const Value* find(std::string_view key) const noexcept {
     return const_cast<string_map*>(this)->find(key);
   }
   [[nodiscard]] bool contains(std::string_view key) const noexcept { return find(key) != nullptr; }
 
-  /// Sets `key` to `value`; returns the stored value.
-  Value& set(std::string_view key, Value value) {
-    if ((size_ + 1) * 2 > slots_.size()) grow();
-    const std::size_t h = hash(key);
-    std::size_t i = h & mask();
-    for (; slots_[i].used; i = (i + 1) & mask()) {
-      if (slots_[i].hash == h && slots_[i].key == key) {
-        slots_[i].value = std::move(value);
-        return slots_[i].value;
-      }
-    }
-    slots_[i] = slot{std::string(key), std::move(value), h, true};
-    ++size_;
-    return slots_[i].value;
+  /// The value of `key`, inserting `value` when absent; true when inserted.
+  /// One probe, where find then set would take two.
+  std::pair<Value*, bool> try_emplace(std::string_view key, Value value) {
+    if ((entries_.size() + 1) * 2 > index_.size()) rehash(index_.empty() ? 16 : index_.size() * 2);
+    const std::uint32_t h = hash(key);
+    const std::size_t i = slot_of(key, h);
+    if (index_[i]) return {&entries_[entry_of(index_[i])].value, false};
+    index_[i] = pack(h, entries_.size());
+    entries_.push_back(entry{keep(key), std::move(value)});
+    return {&entries_.back().value, true};
   }
 
-  /// Removes `key`; true when it was there.
+  /// Sets `key` to `value`; returns the stored value.
+  Value& set(std::string_view key, Value value) {
+    auto [stored, inserted] = try_emplace(key, value);
+    if (!inserted) *stored = std::move(value);
+    return *stored;
+  }
+
+  /// Removes `key`; true when it was there. The last entry takes its place.
   bool erase(std::string_view key) noexcept {
-    if (slots_.empty()) return false;
-    const std::size_t h = hash(key);
-    std::size_t i = h & mask();
-    for (; slots_[i].used; i = (i + 1) & mask()) {
-      if (slots_[i].hash == h && slots_[i].key == key) break;
-    }
-    if (!slots_[i].used) return false;
-    // Backward shift: move later entries of the run into the hole when
-    // their home slot lies at or before it.
+    std::size_t i = slot_of(key, hash(key));
+    if (i == npos || !index_[i]) return false;
+    const std::size_t gone = entry_of(index_[i]);
+    // Backward shift: later slots of the run move into the hole when their
+    // home slot lies at or before it.
     std::size_t hole = i;
-    for (std::size_t j = (i + 1) & mask(); slots_[j].used; j = (j + 1) & mask()) {
-      const std::size_t home = slots_[j].hash & mask();
-      const bool movable = hole <= j ? (home <= hole || home > j) : (home <= hole && home > j);
-      if (movable) {
-        slots_[hole] = std::move(slots_[j]);
+    for (std::size_t j = (i + 1) & mask(); index_[j]; j = (j + 1) & mask()) {
+      const std::size_t home = hash_of(index_[j]) & mask();
+      const bool moves = hole <= j ? (home <= hole || home > j) : (home <= hole && home > j);
+      if (moves) {
+        index_[hole] = index_[j];
         hole = j;
       }
     }
-    slots_[hole] = slot{};
-    --size_;
+    index_[hole] = 0;
+    const std::size_t last = entries_.size() - 1;
+    if (gone != last) {
+      // Point the last entry's slot at the place it moves to.
+      const std::uint32_t h = hash(entries_[last].key);
+      for (std::size_t j = h & mask();; j = (j + 1) & mask()) {
+        if (index_[j] && entry_of(index_[j]) == last) {
+          index_[j] = pack(h, gone);
+          break;
+        }
+      }
+      entries_[gone] = std::move(entries_[last]);
+    }
+    entries_.pop_back();
     return true;
   }
 
-  [[nodiscard]] std::size_t size() const noexcept { return size_; }
+  [[nodiscard]] std::size_t size() const noexcept { return entries_.size(); }
+  [[nodiscard]] bool empty() const noexcept { return entries_.empty(); }
+
+  /// The entries, in insertion order except where an erase moved the last
+  /// one into the erased one's place.
+  [[nodiscard]] const std::vector<entry>& entries() const noexcept { return entries_; }
 
   /// Room for `n` entries without growing.
   void reserve(std::size_t n) {
-    std::size_t capacity = 64;
+    std::size_t capacity = 16;
     while (capacity < 2 * n) capacity *= 2;
-    if (capacity > slots_.size()) rehash(capacity);
+    if (capacity > index_.size()) rehash(capacity);
+    entries_.reserve(n);
+  }
+
+  void clear() noexcept {
+    entries_.clear();
+    index_.clear();
+    chunks_.clear();
+    chunk_left_ = 0;
+    chunk_next_ = nullptr;
   }
 
  private:
-  struct slot {
-    std::string key;
-    Value value{};
-    std::size_t hash = 0;
-    bool used = false;
-  };
+  static constexpr std::size_t npos = static_cast<std::size_t>(-1);
+  static constexpr std::size_t chunk_size = 64 * 1024;
 
-  static std::size_t hash(std::string_view key) noexcept {
-    std::size_t h = std::hash<std::string_view>{}(key);
+  // A slot is 0 when empty, else the key's 32-bit hash and the entry's
+  // number plus one.
+  static std::uint64_t pack(std::uint32_t h, std::size_t e) noexcept {
+    return (std::uint64_t{h} << 32) | static_cast<std::uint64_t>(e + 1);
+  }
+  static std::size_t entry_of(std::uint64_t slot) noexcept { return static_cast<std::size_t>(slot & 0xffffffffu) - 1; }
+  static std::uint32_t hash_of(std::uint64_t slot) noexcept { return static_cast<std::uint32_t>(slot >> 32); }
+
+  static std::uint32_t hash(std::string_view key) noexcept {
+    std::uint64_t h = std::hash<std::string_view>{}(key);
     h ^= h >> 33;
     h *= 0xff51afd7ed558ccdull;
     h ^= h >> 33;
-    return h;
+    return static_cast<std::uint32_t>(h);
   }
-  [[nodiscard]] std::size_t mask() const noexcept { return slots_.size() - 1; }
+  [[nodiscard]] std::size_t mask() const noexcept { return index_.size() - 1; }
 
-  void grow() { rehash(slots_.empty() ? 64 : slots_.size() * 2); }
+  // The slot holding `key`, or the empty slot where it would go; npos when
+  // there is no index yet.
+  [[nodiscard]] std::size_t slot_of(std::string_view key, std::uint32_t h) const noexcept {
+    if (index_.empty()) return npos;
+    std::size_t i = h & mask();
+    for (; index_[i]; i = (i + 1) & mask()) {
+      if (hash_of(index_[i]) == h && entries_[entry_of(index_[i])].key == key) return i;
+    }
+    return i;
+  }
 
   void rehash(std::size_t capacity) {
-    std::vector<slot> old = std::move(slots_);
-    slots_ = std::vector<slot>(capacity);
-    size_ = 0;
-    for (slot& s : old) {
-      if (!s.used) continue;
-      std::size_t i = s.hash & mask();
-      while (slots_[i].used) i = (i + 1) & mask();
-      slots_[i] = std::move(s);
-      ++size_;
+    std::vector<std::uint64_t> index(capacity, 0);
+    const std::size_t m = capacity - 1;
+    for (std::uint64_t slot : index_) {
+      if (!slot) continue;
+      std::size_t i = hash_of(slot) & m;
+      while (index[i]) i = (i + 1) & m;
+      index[i] = slot;
     }
+    index_.swap(index);
   }
 
-  std::vector<slot> slots_;
-  std::size_t size_ = 0;
+  // A copy of `key` in storage that never moves.
+  std::string_view keep(std::string_view key) {
+    if (key.empty()) return {};
+    if (key.size() > chunk_left_) {
+      const std::size_t size = std::max(chunk_size, key.size());
+      chunks_.push_back(std::unique_ptr<char[]>(new char[size]));
+      chunk_next_ = chunks_.back().get();
+      chunk_left_ = size;
+    }
+    std::memcpy(chunk_next_, key.data(), key.size());
+    const std::string_view kept(chunk_next_, key.size());
+    chunk_next_ += key.size();
+    chunk_left_ -= key.size();
+    return kept;
+  }
+
+  std::vector<entry> entries_;
+  std::vector<std::uint64_t> index_;
+  std::vector<std::unique_ptr<char[]>> chunks_;
+  std::size_t chunk_left_ = 0;
+  char* chunk_next_ = nullptr;
 };
 
 }  // namespace wrapgraph::detail

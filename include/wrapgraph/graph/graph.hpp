@@ -157,20 +157,33 @@ class graph {
   // destroys the vector of subgraphs, which clang instantiates on the spot.
   explicit graph(std::shared_ptr<sym::context> ctx = std::make_shared<sym::context>());
 
+  // Boost's adjacency_list has no move operations (a move would copy every
+  // node and edge), and its edges point at its edge vector, so the BGL graph
+  // lives on the heap: moving a graph moves a pointer, copying it copies
+  // everything. A moved-from graph is empty and usable.
+  graph(const graph& other);
+  graph(graph&& other) noexcept;
+  graph& operator=(const graph& other) {
+    if (this != &other) *this = graph(other);
+    return *this;
+  }
+  graph& operator=(graph&& other) noexcept;
+  ~graph() = default;
+
   /// Appends a node named `name_hint` or, when taken (or reserved: a Python
   /// keyword, `self`, `torch`, `operator`, `wrapgraph`), `name_hint_1`,
   /// `name_hint_2`, ... (as torch.fx names nodes) and an edge for each use.
   vertex add(op_kind op, std::string_view name_hint, std::string target, argument_list args = {},
              keyword_arguments kwargs = {}, node_meta meta = {}) {
-    const vertex v = boost::add_vertex(g_);
-    node& n = g_[v];
+    ir& g = bgl();
+    const vertex v = boost::add_vertex(g);
+    node& n = g[v];
     n.op = op;
-    n.name = unique_name(name_hint);
+    n.name = claim_name(name_hint, v);
     n.target = std::move(target);
     n.args = std::move(args);
     n.kwargs = std::move(kwargs);
     n.meta = std::move(meta);
-    names_.set(n.name, v);
     add_uses(v);
     return v;
   }
@@ -194,25 +207,24 @@ class graph {
 
   /// Renames node `v` to `name` (or its first free variant); returns the name.
   const std::string& rename(vertex v, std::string_view name) {
-    node& n = g_[v];
+    node& n = bgl()[v];
     if (n.name == name) return n.name;
     names_.erase(n.name);
-    n.name = unique_name(name);
-    names_.set(n.name, v);
+    n.name = claim_name(name, v);
     return n.name;
   }
 
   /// Room for `nodes` nodes and about twice as many uses, so that building a
   /// large graph does not move it around.
   void reserve(std::size_t nodes) {
-    g_.m_vertices.reserve(nodes);
-    g_.m_edges.reserve(2 * nodes);
+    bgl().m_vertices.reserve(nodes);
+    bgl().m_edges.reserve(2 * nodes);
     names_.reserve(nodes);
   }
 
-  [[nodiscard]] node& operator[](vertex v) { return g_[v]; }
-  [[nodiscard]] const node& operator[](vertex v) const { return g_[v]; }
-  [[nodiscard]] std::size_t size() const noexcept { return boost::num_vertices(g_); }
+  [[nodiscard]] node& operator[](vertex v) { return bgl()[v]; }
+  [[nodiscard]] const node& operator[](vertex v) const { return bgl()[v]; }
+  [[nodiscard]] std::size_t size() const noexcept { return g_ ? boost::num_vertices(*g_) : 0; }
   [[nodiscard]] std::optional<vertex> find(std::string_view name) const {
     const vertex* found = names_.find(name);
     if (!found) return std::nullopt;
@@ -221,8 +233,14 @@ class graph {
   [[nodiscard]] std::optional<vertex> output() const noexcept { return output_; }
 
   /// The Boost.Graph view, for BGL algorithms.
-  [[nodiscard]] ir& bgl() noexcept { return g_; }
-  [[nodiscard]] const ir& bgl() const noexcept { return g_; }
+  [[nodiscard]] ir& bgl() {
+    if (!g_) g_ = std::make_unique<ir>();
+    return *g_;
+  }
+  [[nodiscard]] const ir& bgl() const noexcept {
+    static const ir empty;
+    return g_ ? *g_ : empty;
+  }
 
   /// The context that owns the expressions in meta.
   [[nodiscard]] const std::shared_ptr<sym::context>& context() const noexcept { return ctx_; }
@@ -234,15 +252,16 @@ class graph {
   [[nodiscard]] const graph* find_subgraph(std::string_view name) const;
 
  private:
-  std::string unique_name(std::string_view hint) {
+  // Takes `hint` (sanitised) or its first free variant `hint_N` as the name
+  // of `v`: one probe of the name table when the hint is free.
+  std::string claim_name(std::string_view hint, vertex v) {
     std::string base = sanitize(hint);
-    if (!names_.contains(base) && !detail::is_reserved_name(base)) return base;
-    std::size_t* known = suffix_.find(base);
-    std::size_t& counter = known ? *known : suffix_.set(base, 0);
+    if (!detail::is_reserved_name(base) && names_.try_emplace(base, v).second) return base;
+    std::size_t& counter = *suffix_.try_emplace(base, 0).first;
     std::string candidate;
     do {
       candidate = base + "_" + std::to_string(++counter);
-    } while (names_.contains(candidate));
+    } while (!names_.try_emplace(candidate, v).second);
     return candidate;
   }
 
@@ -261,19 +280,19 @@ class graph {
     auto visit = [&](auto& self, const argument& a) -> void {
       if (const node_ref* r = a.as_node()) {
         WRAPGRAPH_ASSERT(r->node < user, "a node may only use nodes created before it");
-        boost::add_edge(r->node, user, use{position++}, g_);
+        boost::add_edge(r->node, user, use{position++}, *g_);
       } else if (const argument_list* l = a.as_list()) {
         for (const argument& x : *l) self(self, x);
       } else if (const argument_map* m = a.as_map()) {
         for (const auto& kv : *m) self(self, kv.second);
       }
     };
-    for (const argument& a : g_[user].args) visit(visit, a);
-    for (const auto& kv : g_[user].kwargs) visit(visit, kv.second);
+    for (const argument& a : bgl()[user].args) visit(visit, a);
+    for (const auto& kv : bgl()[user].kwargs) visit(visit, kv.second);
   }
 
   std::shared_ptr<sym::context> ctx_;
-  ir g_;
+  std::unique_ptr<ir> g_;
   wrapgraph::detail::string_map<vertex> names_;
   wrapgraph::detail::string_map<std::size_t> suffix_;
   std::optional<vertex> output_;
@@ -286,7 +305,38 @@ struct graph::named_subgraph {
   graph body;
 };
 
-inline graph::graph(std::shared_ptr<sym::context> ctx) : ctx_(std::move(ctx)) {}
+inline graph::graph(std::shared_ptr<sym::context> ctx) : ctx_(std::move(ctx)), g_(std::make_unique<ir>()) {}
+
+inline graph::graph(const graph& other)
+    : ctx_(other.ctx_),
+      g_(std::make_unique<ir>(other.bgl())),
+      names_(other.names_),
+      suffix_(other.suffix_),
+      output_(other.output_),
+      subgraphs_(other.subgraphs_) {}
+
+// The context is shared, not taken: a moved-from graph keeps its context.
+inline graph::graph(graph&& other) noexcept
+    : ctx_(other.ctx_),
+      g_(std::move(other.g_)),
+      names_(std::move(other.names_)),
+      suffix_(std::move(other.suffix_)),
+      output_(std::exchange(other.output_, std::nullopt)),
+      subgraphs_(std::move(other.subgraphs_)) {
+  other.subgraphs_.clear();
+}
+
+inline graph& graph::operator=(graph&& other) noexcept {
+  if (this == &other) return *this;
+  ctx_ = other.ctx_;
+  g_ = std::move(other.g_);
+  names_ = std::move(other.names_);
+  suffix_ = std::move(other.suffix_);
+  output_ = std::exchange(other.output_, std::nullopt);
+  subgraphs_ = std::move(other.subgraphs_);
+  other.subgraphs_.clear();
+  return *this;
+}
 
 inline const graph* graph::find_subgraph(std::string_view name) const {
   for (const named_subgraph& s : subgraphs_)
