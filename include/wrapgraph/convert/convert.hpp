@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -46,6 +47,25 @@ struct kernel_info {
   std::vector<std::pair<sym::expr, sym::expr>> config_values;
   graph::argument config;  ///< the chosen config as a graph argument
 };
+
+/// A list of arguments, each moved in (a braced list would copy each one,
+/// and with it every nested list).
+template <class... T>
+argument_list list_of(T&&... values) {
+  argument_list out;
+  out.reserve(sizeof...(T));
+  (out.emplace_back(std::forward<T>(values)), ...);
+  return out;
+}
+
+/// Keyword arguments, each value moved in.
+template <class... T>
+keyword_arguments kwargs_of(std::pair<const char*, T>&&... entries) {
+  keyword_arguments out;
+  out.reserve(sizeof...(T));
+  (out.emplace_back(entries.first, std::move(entries.second)), ...);
+  return out;
+}
 
 /// The value a pointer parameter type names (`*fp32` → float32).
 inline std::optional<dtype> pointer_dtype(std::string_view type) {
@@ -326,9 +346,10 @@ class converter {
     }
     // Values the grid may name: the chosen config's parameters, the
     // constants, and the call's scalar arguments by their parameter names.
-    std::unordered_map<sym::expr, sym::expr> known(info.config_values.begin(), info.config_values.end());
+    sym::detail::small_vector<std::pair<sym::expr, sym::expr>> known(info.config_values.begin(),
+                                                                     info.config_values.end());
     auto bind = [&](const std::string& name, sym::expr value) {
-      if (const sym::expr s = ctx().find_symbol(name)) known.emplace(s, value);
+      if (const sym::expr s = ctx().find_symbol(name)) known.emplace_back(s, value);  // a config value wins
     };
     argument_list args;
     for (std::size_t i = 0; i < l.args.size(); ++i) {
@@ -350,13 +371,11 @@ class converter {
       }
     }
     argument_list grid;
-    for (const sym::expr& g : l.grid) grid.push_back(lower(known.empty() ? g : sym::substitute(g, known)));
+    for (const sym::expr& g : l.grid) grid.push_back(lower(sym::substitute(g, {known.data(), known.size()})));
     while (grid.size() < 3) grid.emplace_back(std::int64_t{1});
-    keyword_arguments kwargs{{"kernel", argument(l.kernel)},
-                             {"grid", argument(std::move(grid))},
-                             {"config", info.config},
-                             {"args", argument(std::move(args))}};
-    graph_.call("wrapgraph.kernel_call", l.kernel, {}, std::move(kwargs));
+    graph_.call("wrapgraph.kernel_call", l.kernel, {},
+                kwargs_of(std::pair("kernel", argument(l.kernel)), std::pair("grid", argument(std::move(grid))),
+                          std::pair("config", info.config), std::pair("args", argument(std::move(args)))));
   }
 
   void operator()(const symbolic_call_arg_line& l) {
@@ -499,7 +518,7 @@ class converter {
       fail("wrapgraph.program.bad_argument", l.kernel + " needs a reduce");
     }
     const vertex v = graph_.call(l.kernel, default_name(l.kernel),
-                                 {node_ref{self}, l.dim, node_ref{index}, std::move(src)}, std::move(kwargs),
+                                 list_of(node_ref{self}, l.dim, node_ref{index}, std::move(src)), std::move(kwargs),
                                  graph_[self].meta);
     remap_mutated(l.self, v);
   }
@@ -515,7 +534,7 @@ class converter {
     }
     const vertex values = tensor_argument(l.values, "values");
     const vertex v = graph_.call("aten.index_put_.default", "index_put_",
-                                 {node_ref{self}, std::move(indices), node_ref{values}, l.accumulate}, {},
+                                 list_of(node_ref{self}, std::move(indices), node_ref{values}, l.accumulate), {},
                                  graph_[self].meta);
     remap_mutated(l.self, v);
   }
@@ -760,15 +779,18 @@ class converter {
     return graph::tensor_meta{layout.type, layout.dev, layout.size, layout.stride, offset_of(layout)};
   }
 
-  void check_layout(const std::vector<sym::expr>& size, const std::vector<sym::expr>& stride,
-                    const std::string& what) const {
+  // `kind` and `name` say whose layout it is ("buffer", "buf0"); the
+  // message is only built for an error.
+  void check_layout(const std::vector<sym::expr>& size, const std::vector<sym::expr>& stride, std::string_view kind,
+                    std::string_view name) const {
+    auto what = [&] { return std::string(kind) + " '" + std::string(name) + "'"; };
     if (size.size() != stride.size()) {
-      fail("wrapgraph.program.bad_layout", what + " has " + std::to_string(size.size()) + " sizes and " +
+      fail("wrapgraph.program.bad_layout", what() + " has " + std::to_string(size.size()) + " sizes and " +
                                                std::to_string(stride.size()) + " strides");
     }
     for (std::size_t d = 0; d < size.size(); ++d) {
       if (size[d].range().hi < 0)
-        fail("wrapgraph.program.bad_layout", what + ": size " + sym::to_string(size[d]) + " of dimension " +
+        fail("wrapgraph.program.bad_layout", what() + ": size " + sym::to_string(size[d]) + " of dimension " +
                                                  std::to_string(d) + " is negative");
     }
   }
@@ -778,26 +800,34 @@ class converter {
   vertex allocation(const buffer_decl& buffer, std::string target, keyword_arguments extra) {
     check_new_name(buffer.name);
     const tensor_layout& layout = buffer.layout;
-    check_layout(layout.size, layout.stride, "buffer '" + buffer.name + "'");
+    check_layout(layout.size, layout.stride, "buffer", buffer.name);
     if (!offset_of(layout).is_integer(0)) {
       fail("wrapgraph.program.bad_layout", "an allocated buffer starts at offset 0; '" + buffer.name +
                                                "' has offset " + sym::to_string(offset_of(layout)) +
                                                " (allocate it, then take a reinterpret view)");
     }
-    keyword_arguments kwargs{{"dtype", argument(std::string(to_string(layout.type)))},
-                             {"device", argument(to_string(layout.dev))}};
+    keyword_arguments kwargs;
+    kwargs.reserve(2 + extra.size());
+    kwargs.emplace_back("dtype", argument(std::string(to_string(layout.type))));
+    kwargs.emplace_back("device", argument(to_string(layout.dev)));
     for (auto& kv : extra) kwargs.push_back(std::move(kv));
-    argument_list args{argument(lower_all(layout.size)), argument(lower_all(layout.stride))};
-    const vertex v = graph_.call(std::move(target), buffer.name, std::move(args), std::move(kwargs),
-                                 tensor_meta_of(layout));
+    // Lowered in order (the arguments of a call are evaluated in no fixed
+    // order, and lowering creates nodes).
+    argument sizes = lower_all(layout.size);
+    argument strides = lower_all(layout.stride);
+    const vertex v = graph_.call(std::move(target), buffer.name, list_of(std::move(sizes), std::move(strides)),
+                                 std::move(kwargs), tensor_meta_of(layout));
     define(buffer.name, v);
     return v;
   }
 
   vertex as_strided(vertex input, const std::vector<sym::expr>& size, const std::vector<sym::expr>& stride,
                     sym::expr offset, std::string_view name, const graph::tensor_meta& base) {
-    check_layout(size, stride, "the view '" + std::string(name) + "'");
-    argument_list args{node_ref{input}, argument(lower_all(size)), argument(lower_all(stride)), lower(offset)};
+    check_layout(size, stride, "the view", name);
+    argument sizes = lower_all(size);  // in order: lowering creates nodes
+    argument strides = lower_all(stride);
+    argument start = lower(offset);
+    argument_list args = list_of(node_ref{input}, std::move(sizes), std::move(strides), std::move(start));
     graph::tensor_meta meta{base.type, base.dev, size, stride, offset};
     return graph_.call("torch.as_strided", name, std::move(args), {}, std::move(meta));
   }
@@ -977,7 +1007,7 @@ class converter {
           [&](const auto& i) {
             using T = std::remove_cvref_t<decltype(i)>;
             if constexpr (std::same_as<T, tensor_input>) {
-              check_layout(i.layout.size, i.layout.stride, "input '" + i.name + "'");
+              check_layout(i.layout.size, i.layout.stride, "input", i.name);
               define(i.name, graph_.placeholder(i.name, tensor_meta_of(i.layout)));
             } else if constexpr (std::same_as<T, symbol_input>) {
               const sym::expr s = symbol_named(i.name);

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <span>
+#include <utility>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -69,6 +71,36 @@ namespace wrapgraph::sym {
     }
     const expr result = changed ? ctx.make(x.kind(), args) : x;
     memo.emplace(x, result);
+    return result;
+  };
+  return rebuild(rebuild, e);
+}
+
+/// As above, for a few replacements given as (key, value) pairs: keys are
+/// searched in order, so the first pair of a key wins, and nothing is hashed
+/// or allocated for the small expressions of grids and sizes.
+[[nodiscard]] inline expr substitute(expr e, std::span<const std::pair<expr, expr>> replacements) {
+  if (replacements.empty() || e.is_integer()) return e;
+  auto replacement = [&](expr x) -> expr {
+    for (const auto& [key, value] : replacements)
+      if (key == x) return value;
+    return {};
+  };
+  detail::small_vector<std::pair<expr, expr>> memo;
+  context& ctx = e.owner();
+  auto rebuild = [&](auto& self, expr x) -> expr {
+    if (const expr r = replacement(x)) return r;
+    if (x.arity() == 0) return x;
+    for (const auto& [done, result] : memo)
+      if (done == x) return result;
+    detail::small_vector<expr> args;
+    bool changed = false;
+    for (expr a : x.args()) {
+      args.push_back(self(self, a));
+      changed = changed || args.back() != a;
+    }
+    const expr result = changed ? ctx.make(x.kind(), std::span<const expr>(args.data(), args.size())) : x;
+    memo.emplace_back(x, result);
     return result;
   };
   return rebuild(rebuild, e);
