@@ -140,6 +140,41 @@ TEST_CASE("convert: kernel_definition makes no node, kernel_call one with kernel
   CHECK(args[2] == graph::argument(std::int64_t{8}));
 }
 
+TEST_CASE("convert: the graph keeps the kernels it launches, and the grid of a kernel of several configs") {
+  SUBCASE("one config: the definition, and no launch grid to keep") {
+    const graph::graph g = convert_lines("[" + copy_kernel + ", " + alloc_buf0 + R"J(, {"op": "kernel_call",
+        "kernel": "k_copy", "args": ["x", "buf0", 8], "grid": ["CeilDiv(xnumel, XBLOCK)"]}])J",
+                                         R"(["buf0"])");
+    REQUIRE(g.kernels().size() == 1);
+    const kernel_definition_line* def = g.find_kernel("k_copy");
+    REQUIRE(def != nullptr);
+    CHECK(def->implementations.cpp->entry == "k_copy");
+    CHECK(g.find_kernel("k_other") == nullptr);
+    CHECK(g.launch_grid(*g.find("k_copy")) == nullptr);
+  }
+  SUBCASE("two configs: the grid keeps XBLOCK as a symbol, the call's xnumel substituted") {
+    std::string two_configs = copy_kernel;
+    const std::string one = R"("configs": [{"XBLOCK": 4, "num_warps": 1}])";
+    two_configs.replace(two_configs.find(one), one.size(),
+                        R"("configs": [{"XBLOCK": 4, "num_warps": 1}, {"XBLOCK": 8, "num_warps": 2}])");
+    const graph::graph g = convert_lines("[" + two_configs + ", " + alloc_buf0 + R"J(, {"op": "kernel_call",
+        "kernel": "k_copy", "args": ["x", "buf0", 8], "grid": ["CeilDiv(xnumel, XBLOCK)", 2]}])J",
+                                         R"(["buf0"])");
+    const graph::vertex call = *g.find("k_copy");
+    // the node's grid is the first config's
+    CHECK(*g[call].kwarg("grid") ==
+          graph::argument(graph::argument_list{std::int64_t{2}, std::int64_t{2}, std::int64_t{1}}));
+    const std::vector<sym::expr>* grid = g.launch_grid(call);
+    REQUIRE(grid != nullptr);
+    REQUIRE(grid->size() == 2);
+    CHECK(sym::to_string((*grid)[0]) == "CeilDiv(8, XBLOCK)");
+    CHECK((*grid)[1].is_integer(2));
+    const graph::graph copy = g;
+    CHECK(copy.launch_grid(call) != nullptr);
+    CHECK(copy.find_kernel("k_copy") == g.find_kernel("k_copy"));  // shared, immutable
+  }
+}
+
 TEST_CASE("convert: symbolic_call_arg names an expression for later lines") {
   const std::string program = R"({"format": "wrapgraph/1", "symbols": {"s0": {"hint": 4}},
       "inputs": [{"kind": "tensor", "name": "x", "dtype": "float32", "device": "cpu", "size": ["s0"], "stride": [1]}],

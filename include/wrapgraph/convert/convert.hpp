@@ -45,6 +45,7 @@ struct kernel_info {
   /// Values a grid may name, from the chosen (first) config and the
   /// constants: worked out once per definition, not per call.
   std::vector<std::pair<sym::expr, sym::expr>> config_values;
+  std::size_t chosen_values = 0;  ///< how many of config_values come from the chosen config (they come first)
   graph::argument config;  ///< the chosen config as a graph argument
 };
 
@@ -326,9 +327,11 @@ class converter {
       }
     };
     bind(chosen);
+    info.chosen_values = info.config_values.size();
     bind(l.constants);
     info.config = config_argument(chosen);
     kernels_.emplace(l.kernel, std::move(info));
+    graph_.define_kernel(l.kernel, std::make_shared<const kernel_definition_line>(l));
   }
 
   void operator()(const kernel_call_line& l) {
@@ -352,6 +355,7 @@ class converter {
       if (const sym::expr s = ctx().find_symbol(name)) known.emplace_back(s, value);  // a config value wins
     };
     argument_list args;
+    args.reserve(l.args.size());
     for (std::size_t i = 0; i < l.args.size(); ++i) {
       const kernel_param& p = *info.launched[i];
       const place where("argument", i, p.name);
@@ -371,11 +375,22 @@ class converter {
       }
     }
     argument_list grid;
+    grid.reserve(3);
     for (const sym::expr& g : l.grid) grid.push_back(lower(sym::substitute(g, {known.data(), known.size()})));
     while (grid.size() < 3) grid.emplace_back(std::int64_t{1});
-    graph_.call("wrapgraph.kernel_call", l.kernel, {},
-                kwargs_of(std::pair("kernel", argument(l.kernel)), std::pair("grid", argument(std::move(grid))),
-                          std::pair("config", info.config), std::pair("args", argument(std::move(args)))));
+    const vertex v = graph_.call(
+        "wrapgraph.kernel_call", l.kernel, {},
+        kwargs_of(std::pair("kernel", argument(l.kernel)), std::pair("grid", argument(std::move(grid))),
+                  std::pair("config", info.config), std::pair("args", argument(std::move(args)))));
+    if (info.definition->configs.size() > 1) {
+      // Another config may be chosen at run time: keep the grid with the
+      // config's parameters as symbols (the call's arguments substituted).
+      const std::span<const std::pair<sym::expr, sym::expr>> call_values(known.data() + info.chosen_values,
+                                                                         known.size() - info.chosen_values);
+      std::vector<sym::expr> launch;
+      for (const sym::expr& g : l.grid) launch.push_back(sym::substitute(g, call_values));
+      graph_.set_launch_grid(v, std::move(launch));
+    }
   }
 
   void operator()(const symbolic_call_arg_line& l) {
@@ -914,12 +929,14 @@ class converter {
 
   argument_list extern_args(const std::vector<ref>& refs) {
     argument_list out;
+    out.reserve(refs.size());
     for (std::size_t i = 0; i < refs.size(); ++i) out.push_back(extern_argument(refs[i], place("argument", i)));
     return out;
   }
 
   keyword_arguments extern_kwargs(const keyword_args& kwargs) {
     keyword_arguments out;
+    out.reserve(kwargs.size() + 1);  // and an out argument
     for (const auto& [key, value] : kwargs) {
       if (key == "out") fail("wrapgraph.program.bad_argument", "the out argument goes in the line's 'out' field");
       out.emplace_back(key, extern_argument(value, place("keyword argument", std::string_view::npos, key)));

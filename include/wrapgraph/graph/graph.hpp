@@ -5,6 +5,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -20,6 +22,10 @@
 #include <wrapgraph/error.hpp>
 #include <wrapgraph/lines/types.hpp>
 #include <wrapgraph/sym/context.hpp>
+
+namespace wrapgraph {
+struct kernel_definition_line;
+}
 
 namespace wrapgraph::graph {
 
@@ -251,6 +257,31 @@ class graph {
   [[nodiscard]] const std::vector<named_subgraph>& subgraphs() const noexcept { return subgraphs_; }
   [[nodiscard]] const graph* find_subgraph(std::string_view name) const;
 
+  /// The kernels this graph's kernel_call nodes launch, by name: what a
+  /// backend compiles. Copies of a graph share the (immutable) definitions.
+  [[nodiscard]] const std::map<std::string, std::shared_ptr<const kernel_definition_line>, std::less<>>& kernels()
+      const noexcept {
+    return kernels_;
+  }
+  void define_kernel(std::string name, std::shared_ptr<const kernel_definition_line> definition) {
+    kernels_.insert_or_assign(std::move(name), std::move(definition));
+  }
+  /// The kernel definition `name`, or null.
+  [[nodiscard]] const kernel_definition_line* find_kernel(std::string_view name) const {
+    const auto it = kernels_.find(name);
+    return it == kernels_.end() ? nullptr : it->second.get();
+  }
+
+  /// The grid of a kernel_call node as expressions in which the kernel's
+  /// config parameters (e.g. XBLOCK) are still symbols, kept for kernels of
+  /// several configs: the node's `grid` holds it for the first config, and
+  /// a backend that picks another config works the grid out from this.
+  [[nodiscard]] const std::vector<sym::expr>* launch_grid(vertex v) const {
+    const auto it = launch_grids_.find(v);
+    return it == launch_grids_.end() ? nullptr : &it->second;
+  }
+  void set_launch_grid(vertex v, std::vector<sym::expr> grid) { launch_grids_.insert_or_assign(v, std::move(grid)); }
+
  private:
   // Takes `hint` (sanitised) or its first free variant `hint_N` as the name
   // of `v`: one probe of the name table when the hint is free.
@@ -275,20 +306,32 @@ class graph {
     return s;
   }
 
-  void add_uses(vertex user) {
-    std::size_t position = 0;
+  // Calls f(r) for each node reference in the arguments of `n`, depth first.
+  template <class F>
+  static void for_each_use(const node& n, F&& f) {
     auto visit = [&](auto& self, const argument& a) -> void {
       if (const node_ref* r = a.as_node()) {
-        WRAPGRAPH_ASSERT(r->node < user, "a node may only use nodes created before it");
-        boost::add_edge(r->node, user, use{position++}, *g_);
+        f(*r);
       } else if (const argument_list* l = a.as_list()) {
         for (const argument& x : *l) self(self, x);
       } else if (const argument_map* m = a.as_map()) {
         for (const auto& kv : *m) self(self, kv.second);
       }
     };
-    for (const argument& a : bgl()[user].args) visit(visit, a);
-    for (const auto& kv : bgl()[user].kwargs) visit(visit, kv.second);
+    for (const argument& a : n.args) visit(visit, a);
+    for (const auto& kv : n.kwargs) visit(visit, kv.second);
+  }
+
+  void add_uses(vertex user) {
+    ir& g = *g_;
+    std::size_t count = 0;
+    for_each_use(g[user], [&](node_ref) { ++count; });
+    g.m_vertices[user].m_in_edges.reserve(count);  // one allocation for the user's uses
+    std::size_t position = 0;
+    for_each_use(g[user], [&](node_ref r) {
+      WRAPGRAPH_ASSERT(r.node < user, "a node may only use nodes created before it");
+      boost::add_edge(r.node, user, use{position++}, g);
+    });
   }
 
   std::shared_ptr<sym::context> ctx_;
@@ -297,6 +340,8 @@ class graph {
   wrapgraph::detail::string_map<std::size_t> suffix_;
   std::optional<vertex> output_;
   std::vector<named_subgraph> subgraphs_;
+  std::map<std::string, std::shared_ptr<const kernel_definition_line>, std::less<>> kernels_;
+  std::unordered_map<vertex, std::vector<sym::expr>> launch_grids_;
 };
 
 /// A subgraph and the name its get_attr node uses.
@@ -313,7 +358,9 @@ inline graph::graph(const graph& other)
       names_(other.names_),
       suffix_(other.suffix_),
       output_(other.output_),
-      subgraphs_(other.subgraphs_) {}
+      subgraphs_(other.subgraphs_),
+      kernels_(other.kernels_),
+      launch_grids_(other.launch_grids_) {}
 
 // The context is shared, not taken: a moved-from graph keeps its context.
 inline graph::graph(graph&& other) noexcept
@@ -322,8 +369,12 @@ inline graph::graph(graph&& other) noexcept
       names_(std::move(other.names_)),
       suffix_(std::move(other.suffix_)),
       output_(std::exchange(other.output_, std::nullopt)),
-      subgraphs_(std::move(other.subgraphs_)) {
+      subgraphs_(std::move(other.subgraphs_)),
+      kernels_(std::move(other.kernels_)),
+      launch_grids_(std::move(other.launch_grids_)) {
   other.subgraphs_.clear();
+  other.kernels_.clear();
+  other.launch_grids_.clear();
 }
 
 inline graph& graph::operator=(graph&& other) noexcept {
@@ -334,7 +385,11 @@ inline graph& graph::operator=(graph&& other) noexcept {
   suffix_ = std::move(other.suffix_);
   output_ = std::exchange(other.output_, std::nullopt);
   subgraphs_ = std::move(other.subgraphs_);
+  kernels_ = std::move(other.kernels_);
+  launch_grids_ = std::move(other.launch_grids_);
   other.subgraphs_.clear();
+  other.kernels_.clear();
+  other.launch_grids_.clear();
   return *this;
 }
 
