@@ -283,7 +283,7 @@ class converter {
                                                std::to_string(l.configs.size()) + " configs, " +
                                                std::to_string(impl.cubin->per_config.size()) + " binaries)");
     }
-    kernel_info info{&l, line_, {}, {}, {}};
+    kernel_info info{&l, line_, {}, {}, 0, {}};
     std::unordered_set<std::string> names;
     for (const kernel_param& p : l.signature) {
       if (!names.insert(p.name).second)
@@ -1046,6 +1046,7 @@ class converter {
     for (const constant_decl& c : program_.constants) {
       check_new_name(c.name);
       define(c.name, graph_.get_attr(c.name, tensor_meta_of(c.layout)));
+      graph_.define_constant(c.name, std::make_shared<const constant_decl>(c));
     }
   }
 

@@ -25,6 +25,7 @@
 
 namespace wrapgraph {
 struct kernel_definition_line;
+struct constant_decl;
 }
 
 namespace wrapgraph::graph {
@@ -272,6 +273,21 @@ class graph {
     return it == kernels_.end() ? nullptr : it->second.get();
   }
 
+  /// The constants this graph's get_attr nodes read, by name, with their
+  /// data. Copies of a graph share them.
+  [[nodiscard]] const std::map<std::string, std::shared_ptr<const constant_decl>, std::less<>>& constants()
+      const noexcept {
+    return constants_;
+  }
+  void define_constant(std::string name, std::shared_ptr<const constant_decl> constant) {
+    constants_.insert_or_assign(std::move(name), std::move(constant));
+  }
+  /// The constant `name`, or null.
+  [[nodiscard]] const constant_decl* find_constant(std::string_view name) const {
+    const auto it = constants_.find(name);
+    return it == constants_.end() ? nullptr : it->second.get();
+  }
+
   /// The grid of a kernel_call node as expressions in which the kernel's
   /// config parameters (e.g. XBLOCK) are still symbols, kept for kernels of
   /// several configs: the node's `grid` holds it for the first config, and
@@ -341,6 +357,7 @@ class graph {
   std::optional<vertex> output_;
   std::vector<named_subgraph> subgraphs_;
   std::map<std::string, std::shared_ptr<const kernel_definition_line>, std::less<>> kernels_;
+  std::map<std::string, std::shared_ptr<const constant_decl>, std::less<>> constants_;
   std::unordered_map<vertex, std::vector<sym::expr>> launch_grids_;
 };
 
@@ -360,6 +377,7 @@ inline graph::graph(const graph& other)
       output_(other.output_),
       subgraphs_(other.subgraphs_),
       kernels_(other.kernels_),
+      constants_(other.constants_),
       launch_grids_(other.launch_grids_) {}
 
 // The context is shared, not taken: a moved-from graph keeps its context.
@@ -371,9 +389,11 @@ inline graph::graph(graph&& other) noexcept
       output_(std::exchange(other.output_, std::nullopt)),
       subgraphs_(std::move(other.subgraphs_)),
       kernels_(std::move(other.kernels_)),
+      constants_(std::move(other.constants_)),
       launch_grids_(std::move(other.launch_grids_)) {
   other.subgraphs_.clear();
   other.kernels_.clear();
+  other.constants_.clear();
   other.launch_grids_.clear();
 }
 
@@ -386,9 +406,11 @@ inline graph& graph::operator=(graph&& other) noexcept {
   output_ = std::exchange(other.output_, std::nullopt);
   subgraphs_ = std::move(other.subgraphs_);
   kernels_ = std::move(other.kernels_);
+  constants_ = std::move(other.constants_);
   launch_grids_ = std::move(other.launch_grids_);
   other.subgraphs_.clear();
   other.kernels_.clear();
+  other.constants_.clear();
   other.launch_grids_.clear();
   return *this;
 }
