@@ -77,4 +77,20 @@ class layout_error : public error {
   using error::error;
 };
 
+/// A graph that cannot be compiled or run: inputs that do not match the
+/// graph, operators nobody registered, data-dependent values out of range
+/// (ids `wrapgraph.run.*`, `wrapgraph.compile.*`, `wrapgraph.operator.*`).
+class run_error : public error {
+ public:
+  using error::error;
+};
+
+/// A backend that failed: a kernel that does not compile or load, memory
+/// that cannot be allocated, a device API call that returned an error (ids
+/// `wrapgraph.kernel.*`, `wrapgraph.memory.*`, `wrapgraph.cuda.*`).
+class backend_error : public error {
+ public:
+  using error::error;
+};
+
 }  // namespace wrapgraph
