@@ -1,12 +1,27 @@
 #!/usr/bin/env python3
 """The wrapgraph command: output, errors on stderr, exit statuses.
 
-usage: check_cli.py WRAPGRAPH_EXECUTABLE
+usage: check_cli.py WRAPGRAPH_EXECUTABLE SOURCE_ROOT
 """
+import json
+import os
+import pathlib
 import subprocess
 import sys
+import tempfile
 
 tool = sys.argv[1]
+root = pathlib.Path(sys.argv[2])
+programs = root / "examples" / "programs"
+scratch = tempfile.mkdtemp(prefix="wrapgraph-cli-")
+# Kernels compile into a cache of their own.
+env = dict(os.environ, WRAPGRAPH_CACHE_DIR=os.path.join(scratch, "cache"))
+# A program whose example expects a wrong result.
+wrong = json.loads((programs / "add.json").read_text())
+wrong["examples"] = [wrong["examples"][0]]
+wrong["examples"][0]["outputs"][0]["data"][0] += 1
+wrong_path = os.path.join(scratch, "wrong.json")
+pathlib.Path(wrong_path).write_text(json.dumps(wrong))
 cases = [
     # (arguments, exit status, expected stdout, text expected in stderr)
     (["expr", "s0*2 + 1 + s0"], 0, "3*s0 + 1\n", ""),
@@ -21,14 +36,27 @@ cases = [
     (["expr", "s0", "--bind", "s0=abc"], 2, "", "not an int64"),
     (["frobnicate"], 2, "", "unknown command"),
     (["--help"], 0, None, ""),
+    # run and check; stdout given as ("contains", text) is searched, not compared
+    (["check", str(programs / "add.json")], 0, ("contains", "3 passed, 0 failed\n"), ""),
+    (["check", str(programs / "add.json"), wrong_path], 1, ("contains", "FAILED"), ""),
+    (["run", str(programs / "add.json"), "--bind", "s0=4", "--seed", "1"], 0,
+     ("contains", "output: tensor(float32, size=[4], stride=[1]) ["), ""),
+    (["run", str(programs / "topk.json"), "--repeat", "3", "--verbose"], 0, ("contains", "output 1: tensor(int64"), ""),
+    (["run", str(programs / "add.json"), "--device", "tpu"], 2, "", "--device takes cpu"),
+    (["run", str(programs / "add.json"), "--repeat", "0"], 2, "", "positive"),
+    (["run", os.path.join(scratch, "missing.json")], 1, "", "[wrapgraph."),
+    (["check"], 2, "", "check needs"),
 ]
 passed = failed = 0
 for args, status, out, err in cases:
-    run = subprocess.run([tool, *args], capture_output=True, text=True, timeout=60)
+    run = subprocess.run([tool, *args], capture_output=True, text=True, timeout=300, env=env)
     problems = []
     if run.returncode != status:
         problems.append(f"exit status {run.returncode}, expected {status}")
-    if out is not None and run.stdout != out:
+    if isinstance(out, tuple):
+        if out[1] not in run.stdout:
+            problems.append(f"stdout {run.stdout!r} lacks {out[1]!r}")
+    elif out is not None and run.stdout != out:
         problems.append(f"stdout {run.stdout!r}, expected {out!r}")
     if err and err not in run.stderr:
         problems.append(f"stderr {run.stderr!r} lacks {err!r}")
@@ -38,7 +66,7 @@ for args, status, out, err in cases:
     else:
         passed += 1
 help_text = subprocess.run([tool, "--help"], capture_output=True, text=True).stdout
-for command in ["expr", "solve", "help"]:
+for command in ["convert", "expr", "solve", "run", "check", "help"]:
     if f"\n  {command}" in help_text:
         passed += 1
     else:

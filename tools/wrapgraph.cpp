@@ -1,6 +1,8 @@
 // The `wrapgraph` command: works with wrapgraph's forms from the shell.
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstdint>
 #include <cstdlib>
 #include <iostream>
@@ -9,7 +11,11 @@
 #include <string_view>
 #include <vector>
 
+#include <wrapgraph/backend/cpu/backend.hpp>
+#include <wrapgraph/backend/cpu/operators.hpp>
 #include <wrapgraph/convert/convert.hpp>
+#include <wrapgraph/exec/examples.hpp>
+#include <wrapgraph/exec/executable.hpp>
 #include <wrapgraph/graph.hpp>
 #include <wrapgraph/io/json.hpp>
 #include <wrapgraph/sym.hpp>
@@ -34,6 +40,16 @@ Commands:
   solve LHS RHS --for SYMBOL
       Solves LHS == RHS for SYMBOL, where the equation is affine in it, and
       prints SYMBOL = solution (e.g. solve "2*s0 + 1" size --for s0).
+  run PROGRAM.json [--device cpu] [--bind NAME=VALUE]... [--repeat N] [--seed S] [--verbose]
+      Converts the program, compiles it for the device (cpp kernels built with
+      the system compiler and cached, see WRAPGRAPH_CACHE_DIR; kernels of
+      several configs autotuned at the symbols' hints), runs it on inputs
+      filled from the seed (default 0) with sizes from --bind and the hints,
+      and prints each output and the median time of N runs (default 1).
+      --verbose also prints the autotuning choices and memory use.
+  check PROGRAM.json... [--device cpu]
+      Runs each program's embedded examples and prints one line per example
+      and a final "N passed, N failed"; exits with status 1 if any failed.
   help, --help, -h
       Prints this text.
 
@@ -88,6 +104,28 @@ int expr_command(const std::vector<std::string_view>& args) {
   return 0;
 }
 
+wrapgraph::program load(std::string_view path) {
+  if (path == "-") {
+    std::string text((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
+    return wrapgraph::io::load_program_text(text);
+  }
+  return wrapgraph::io::load_program_file(std::string(path));
+}
+
+// --device: only the CPU in this build.
+void check_device(std::string_view device) {
+  if (device != "cpu") usage_error("--device takes cpu (this build runs graphs on the CPU), not '" + std::string(device) + "'");
+}
+
+std::int64_t parse_int(std::string_view text, const char* what) {
+  const std::string s(text);
+  char* end = nullptr;
+  errno = 0;
+  const long long v = std::strtoll(s.c_str(), &end, 10);
+  if (s.empty() || *end != '\0' || errno == ERANGE) usage_error(std::string(what) + " needs an integer, got '" + s + "'");
+  return v;
+}
+
 int convert_command(const std::vector<std::string_view>& args) {
   std::string_view path, emit = "python";
   for (std::size_t i = 0; i < args.size(); ++i) {
@@ -103,19 +141,113 @@ int convert_command(const std::vector<std::string_view>& args) {
     }
   }
   if (path.empty()) usage_error("convert needs a PROGRAM.json");
-  wrapgraph::program program;
-  if (path == "-") {
-    std::string text((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
-    program = wrapgraph::io::load_program_text(text);
-  } else {
-    program = wrapgraph::io::load_program_file(std::string(path));
-  }
+  const wrapgraph::program program = load(path);
   const wrapgraph::graph::graph g = wrapgraph::convert(program);
   if (emit == "python") std::cout << wrapgraph::graph::to_python(g);
   if (emit == "text") std::cout << wrapgraph::graph::to_text(g);
   if (emit == "dot") std::cout << wrapgraph::graph::to_dot(g);
   if (emit == "json") std::cout << wrapgraph::graph::to_json(g).dump(1) << "\n";
   return 0;
+}
+
+int run_command(const std::vector<std::string_view>& args) {
+  std::string_view path;
+  sym::bindings values;
+  std::int64_t repeat = 1, seed = 0;
+  bool verbose = false;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    auto next = [&](const char* what) {
+      if (i + 1 == args.size()) usage_error(std::string(what) + " needs a value");
+      return args[++i];
+    };
+    if (args[i] == "--device") {
+      check_device(next("--device"));
+    } else if (args[i] == "--bind") {
+      const std::string_view binding = next("--bind");
+      const auto eq = binding.find('=');
+      if (eq == std::string_view::npos) usage_error("--bind needs NAME=VALUE, got '" + std::string(binding) + "'");
+      values.set(binding.substr(0, eq), parse_int(binding.substr(eq + 1), "--bind"));
+    } else if (args[i] == "--repeat") {
+      repeat = parse_int(next("--repeat"), "--repeat");
+      if (repeat < 1) usage_error("--repeat needs a positive count");
+    } else if (args[i] == "--seed") {
+      seed = parse_int(next("--seed"), "--seed");
+    } else if (args[i] == "--verbose") {
+      verbose = true;
+    } else if (path.empty()) {
+      path = args[i];
+    } else {
+      usage_error("run takes one program, got another: '" + std::string(args[i]) + "'");
+    }
+  }
+  if (path.empty()) usage_error("run needs a PROGRAM.json");
+  namespace exec = wrapgraph::exec;
+  const wrapgraph::program program = load(path);
+  const wrapgraph::graph::graph g = wrapgraph::convert(program);
+  wrapgraph::backend::cpu::cpu_backend cpu;
+  exec::compile_options options;
+  options.operators = &wrapgraph::backend::cpu::builtin_operators();
+  options.seed = static_cast<std::uint64_t>(seed);
+  for (const auto& [name, decl] : program.symbols)
+    if (const auto v = values.find(name)) options.hints.set(name, *v);
+  if (verbose) options.log = [](const std::string& line) { std::cout << line << "\n"; };
+  auto x = exec::compile(g, program, cpu, options);
+  const std::vector<exec::value> inputs = exec::seeded_inputs(program, cpu, values, static_cast<std::uint64_t>(seed));
+  cpu.memory()->reset_stats();
+  exec::value out;
+  std::vector<double> seconds;
+  for (std::int64_t r = 0; r < repeat; ++r) {
+    const auto start = std::chrono::steady_clock::now();
+    out = x.run(inputs);
+    seconds.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  }
+  std::sort(seconds.begin(), seconds.end());
+  const wrapgraph::exec::value_list* list = out.as_list();
+  if (program.outputs.size() == 1 || !list) {
+    std::cout << "output: " << exec::to_string(out) << "\n";
+  } else {
+    for (std::size_t i = 0; i < list->size(); ++i) std::cout << "output " << i << ": " << exec::to_string((*list)[i]) << "\n";
+  }
+  std::cout << "time per run: " << seconds[seconds.size() / 2] * 1e6 << " us (median of " << repeat << ")\n";
+  if (verbose) {
+    const exec::memory_stats m = cpu.memory()->stats();
+    std::cout << "memory: peak " << m.peak_bytes << " bytes, " << m.allocations << " allocations\n";
+  }
+  return 0;
+}
+
+int check_command(const std::vector<std::string_view>& args) {
+  std::vector<std::string_view> paths;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--device") {
+      if (i + 1 == args.size()) usage_error("--device needs a value");
+      check_device(args[++i]);
+    } else {
+      paths.push_back(args[i]);
+    }
+  }
+  if (paths.empty()) usage_error("check needs at least one PROGRAM.json");
+  namespace exec = wrapgraph::exec;
+  wrapgraph::backend::cpu::cpu_backend cpu;
+  exec::compile_options options;
+  options.operators = &wrapgraph::backend::cpu::builtin_operators();
+  std::size_t passed = 0, failed = 0;
+  for (std::string_view path : paths) {
+    try {
+      const wrapgraph::program program = load(path);
+      const auto results = exec::check_examples(program, cpu, options);
+      if (results.empty()) std::cout << path << ": no examples\n";
+      for (const exec::example_result& r : results) {
+        std::cout << path << " example " << r.index << ": " << (r.passed ? "passed" : "FAILED") << " (" << r.message << ")\n";
+        ++(r.passed ? passed : failed);
+      }
+    } catch (const wrapgraph::error& e) {
+      std::cout << path << ": FAILED (" << e.what() << ")\n";
+      ++failed;
+    }
+  }
+  std::cout << passed << " passed, " << failed << " failed\n";
+  return failed == 0 ? 0 : 1;
 }
 
 int solve_command(const std::vector<std::string_view>& args) {
@@ -156,6 +288,8 @@ int main(int argc, char** argv) {
     if (command == "convert") return convert_command(rest);
     if (command == "expr") return expr_command(rest);
     if (command == "solve") return solve_command(rest);
+    if (command == "run") return run_command(rest);
+    if (command == "check") return check_command(rest);
     usage_error("unknown command '" + std::string(command) + "'");
   } catch (const wrapgraph::error& e) {
     std::cerr << "wrapgraph: " << e.what() << "\n";

@@ -1,0 +1,1057 @@
+#pragma once
+/// The executable: a converted graph compiled for a backend into a flat plan
+/// — one step per node with its operands resolved to slots or constants,
+/// kernels loaded, the slots to release after each step — and run as many
+/// times as wanted.
+///
+/// run() binds the symbols of the inputs' sizes and strides (checking every
+/// input against its declared dtype, device, rank and sizes), then runs the
+/// steps in program order: allocations, views, kernel launches, operators,
+/// integer arithmetic, `cond` subgraphs. A value is released right after its
+/// last use, so the peak of live memory is what the wrapper program's own
+/// allocate/free/reuse lines imply.
+
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <memory>
+#include <optional>
+#include <random>
+#include <span>
+#include <string>
+#include <type_traits>
+#include <unordered_map>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include <wrapgraph/error.hpp>
+#include <wrapgraph/exec/backend.hpp>
+#include <wrapgraph/exec/operators.hpp>
+#include <wrapgraph/exec/tensor.hpp>
+#include <wrapgraph/exec/value.hpp>
+#include <wrapgraph/graph/graph.hpp>
+#include <wrapgraph/graph/passes.hpp>
+#include <wrapgraph/lines/lines.hpp>
+#include <wrapgraph/lines/program.hpp>
+#include <wrapgraph/sym/eval.hpp>
+#include <wrapgraph/sym/substitute.hpp>
+
+namespace wrapgraph::exec {
+
+/// How a graph is compiled.
+struct compile_options {
+  /// The operators extern calls use; null: the backend's `operators()`.
+  const operator_registry* operators = nullptr;
+  /// Time the configs of kernels that have several, at `hints`, and keep the
+  /// fastest; otherwise (or without a hint for a symbol) the first config.
+  bool autotune = true;
+  /// Values of symbols for autotuning (a program's symbol hints).
+  sym::bindings hints;
+  /// Seed of the random generator operators use (randn, randint).
+  std::uint64_t seed = 0;
+  /// Where to say what was chosen (one line per tuned kernel); may be empty.
+  std::function<void(const std::string&)> log;
+};
+
+/// The config chosen for one kernel_call node, and why.
+struct tuning_choice {
+  std::string node;             ///< the kernel_call node's name
+  std::string kernel;           ///< the kernel's name
+  std::size_t config = 0;       ///< index into the definition's configs
+  std::vector<double> seconds;  ///< time of each config (empty when not timed)
+  std::string reason;           ///< "timed", "one config", "no hint for s3", "autotuning off"
+};
+
+namespace detail {
+
+/// An integer operand: a constant, or the int in a slot.
+struct int_operand {
+  std::int64_t constant = 0;
+  std::ptrdiff_t slot = -1;
+
+  [[nodiscard]] std::int64_t get(const std::vector<value>& slots) const noexcept {
+    return slot < 0 ? constant : *std::get_if<std::int64_t>(&slots[static_cast<std::size_t>(slot)].v);
+  }
+};
+
+/// Any operand: a constant value, a slot, or a list or map of operands.
+struct operand {
+  enum class kind : std::uint8_t { constant, slot, list } k = kind::constant;
+  value constant;
+  std::size_t slot = 0;
+  std::vector<operand> items;
+
+  [[nodiscard]] value get(const std::vector<value>& slots) const {
+    switch (k) {
+      case kind::constant: return constant;
+      case kind::slot: return slots[slot];
+      case kind::list: {
+        value_list out;
+        out.reserve(items.size());
+        for (const operand& o : items) out.push_back(o.get(slots));
+        return out;
+      }
+    }
+    return {};
+  }
+};
+
+enum class int_op : std::uint8_t { add, sub, mul, floordiv, mod, pow, neg, abs, min, max, ceil_div };
+
+[[nodiscard]] inline std::optional<int_op> int_op_of(std::string_view target) {
+  struct entry {
+    std::string_view target;
+    int_op op;
+  };
+  static constexpr entry table[] = {
+      {"operator.add", int_op::add},      {"operator.sub", int_op::sub},   {"operator.mul", int_op::mul},
+      {"operator.floordiv", int_op::floordiv}, {"operator.mod", int_op::mod}, {"operator.pow", int_op::pow},
+      {"operator.neg", int_op::neg},      {"operator.abs", int_op::abs},   {"torch.sym_min", int_op::min},
+      {"torch.sym_max", int_op::max},     {"wrapgraph.ceil_div", int_op::ceil_div}};
+  for (const entry& e : table)
+    if (e.target == target) return e.op;
+  return std::nullopt;
+}
+
+[[noreturn]] inline void arithmetic_error(std::string_view what, const std::string& node) {
+  throw run_error("wrapgraph.run.arithmetic", "node '" + node + "': " + std::string(what));
+}
+
+// Python's integer semantics, with overflow and division by zero as errors.
+[[nodiscard]] inline std::int64_t apply(int_op op, std::int64_t a, std::int64_t b, const std::string& node) {
+  std::int64_t r = 0;
+  switch (op) {
+    case int_op::add:
+      if (__builtin_add_overflow(a, b, &r)) arithmetic_error("int64 overflow in +", node);
+      return r;
+    case int_op::sub:
+      if (__builtin_sub_overflow(a, b, &r)) arithmetic_error("int64 overflow in -", node);
+      return r;
+    case int_op::mul:
+      if (__builtin_mul_overflow(a, b, &r)) arithmetic_error("int64 overflow in *", node);
+      return r;
+    case int_op::floordiv:
+    case int_op::mod:
+    case int_op::ceil_div: {
+      if (b == 0) arithmetic_error("division by zero", node);
+      if (a == std::numeric_limits<std::int64_t>::min() && b == -1) arithmetic_error("int64 overflow in //", node);
+      std::int64_t q = a / b, m = a % b;
+      if (m != 0 && ((m < 0) != (b < 0))) {
+        --q;
+        m += b;
+      }
+      if (op == int_op::floordiv) return q;
+      if (op == int_op::mod) return m;
+      return m != 0 ? q + 1 : q;
+    }
+    case int_op::pow: {
+      if (b < 0) arithmetic_error("negative exponent", node);
+      std::int64_t result = 1;
+      for (std::int64_t i = 0; i < b; ++i)
+        if (__builtin_mul_overflow(result, a, &result)) arithmetic_error("int64 overflow in **", node);
+      return result;
+    }
+    case int_op::neg:
+      if (a == std::numeric_limits<std::int64_t>::min()) arithmetic_error("int64 overflow in unary -", node);
+      return -a;
+    case int_op::abs:
+      if (a == std::numeric_limits<std::int64_t>::min()) arithmetic_error("int64 overflow in abs", node);
+      return a < 0 ? -a : a;
+    case int_op::min: return std::min(a, b);
+    case int_op::max: return std::max(a, b);
+  }
+  return 0;
+}
+
+}  // namespace detail
+
+template <backend B>
+class executable;
+
+namespace detail {
+template <backend B>
+class planner;
+}  // namespace detail
+
+/// A graph compiled for backend `B`. Not safe to run from two threads at
+/// once (it reuses its slots and parameter buffers); compile one per thread.
+template <backend B>
+class executable {
+ public:
+  /// Runs the graph on `inputs` (one per placeholder, in order: tensors on
+  /// the backend's device, ints for symbol and int inputs) and returns its
+  /// output: the single output bare, several as a list.
+  value run(std::span<const value> inputs) {
+    bind(inputs);
+    for (step& s : steps_) {
+      execute(s);
+      for (std::size_t slot : s.release) slots_[slot] = value{};
+    }
+    value result = output_.get(slots_);
+    for (std::size_t slot : leftover_) slots_[slot] = value{};
+    return result;
+  }
+  value run(std::initializer_list<value> inputs) { return run(std::span<const value>(inputs.begin(), inputs.size())); }
+
+  /// The value the last run gave symbol `name` (bound from an input or
+  /// defined from data, e.g. nonzero's length), if any.
+  [[nodiscard]] std::optional<std::int64_t> symbol(std::string_view name) const {
+    const sym::expr s = context_ ? context_->find_symbol(name) : sym::expr{};
+    if (!s || s.symbol_id() >= bound_.size() || !bound_[s.symbol_id()]) return std::nullopt;
+    return env_[s.symbol_id()];
+  }
+
+  /// The config chosen for each kernel_call node of several configs.
+  [[nodiscard]] const std::vector<tuning_choice>& tuning() const noexcept { return tuning_; }
+  /// The backend this runs on.
+  [[nodiscard]] B& backend() const noexcept { return *backend_; }
+  /// Names of the graph's inputs, in order.
+  [[nodiscard]] const std::vector<std::string>& input_names() const noexcept { return input_names_; }
+
+ private:
+  friend class detail::planner<B>;
+
+  using int_operand = detail::int_operand;
+  using operand = detail::operand;
+
+  // A dimension of an input to check or bind: size or stride `dim` of input
+  // `input` equals `expected`.
+  struct input_check {
+    std::size_t input;
+    std::size_t dim;
+    bool stride;
+    sym::expr expected;
+  };
+  struct input_spec {
+    std::string name;
+    std::size_t slot;
+    enum class kind : std::uint8_t { tensor, integer, any } k = kind::any;
+    dtype type = dtype::float32;
+    device_kind dev = device_kind::cpu;
+    std::size_t rank = 0;
+    sym::expr symbol;  // of an integer input
+  };
+
+  struct alloc_step {
+    dtype type;
+    std::vector<int_operand> size, stride;
+  };
+  struct view_step {
+    std::size_t input;
+    std::vector<int_operand> size, stride;
+    int_operand offset;
+  };
+  struct kernel_param {
+    enum class kind : std::uint8_t { pointer, i32, i64, f32, f64 } k;
+    operand source;
+  };
+  struct kernel_step {
+    typename B::kernel kernel;
+    std::vector<kernel_param> params;
+    std::vector<std::uint64_t> cells;  // one 8-byte cell per parameter
+    std::vector<void*> pointers;        // &cells[i]
+    std::vector<std::uint32_t> dynamic;  // parameters read from slots at each run
+    std::array<int_operand, 3> grid;
+    bool static_grid = false;            // every grid operand a constant: fixed_grid
+    launch_grid fixed_grid{1, 1, 1};
+    std::vector<sym::compiled_expr> symbolic_grid;  // a config other than the first
+    std::vector<std::vector<std::size_t>> grid_symbols;
+  };
+  struct op_step {
+    const operator_fn* fn;
+    std::string target;
+    std::vector<operand> args;
+    std::vector<std::pair<std::string, operand>> kwargs;
+  };
+  struct int_step {
+    detail::int_op op;
+    int_operand a, b;
+  };
+  struct shape_step {
+    enum class kind : std::uint8_t { size, stride, offset } k;
+    std::size_t input;
+    int_operand dim;
+  };
+  struct getitem_step {
+    std::size_t input;
+    std::int64_t index;
+  };
+  struct cond_step {
+    operand predicate;
+    std::shared_ptr<executable> if_true, if_false;
+    std::vector<operand> operands;
+  };
+  using step_body = std::variant<alloc_step, view_step, kernel_step, op_step, int_step, shape_step, getitem_step,
+                                 cond_step>;
+  struct step {
+    std::size_t result;                  // the node's slot
+    std::string name;                    // the node's name, for messages
+    std::ptrdiff_t defines_symbol = -1;  // a symbol whose value this int node computes
+    std::vector<std::size_t> release;    // slots whose last use this is
+    step_body body;
+  };
+
+  // ---- running ----------------------------------------------------------------
+
+  void bind(std::span<const value> inputs) {
+    if (inputs.size() != inputs_.size())
+      throw run_error("wrapgraph.run.input_count", "the graph takes " + std::to_string(inputs_.size()) +
+                                                       " inputs, got " + std::to_string(inputs.size()));
+    std::fill(bound_.begin(), bound_.end(), false);
+    for (std::size_t i = 0; i < inputs_.size(); ++i) {
+      const input_spec& spec = inputs_[i];
+      const value& v = inputs[i];
+      if (spec.k == input_spec::kind::tensor) {
+        const tensor* t = v.as_tensor();
+        if (!t || !t->defined())
+          throw run_error("wrapgraph.run.input_kind", "input '" + spec.name + "' is a tensor, got " + v.kind_name());
+        if (t->type() != spec.type)
+          throw run_error("wrapgraph.run.input_dtype", "input '" + spec.name + "' is " + std::string(to_string(spec.type)) +
+                                                           ", got " + std::string(to_string(t->type())));
+        if (t->dev().kind != spec.dev)
+          throw run_error("wrapgraph.run.input_device", "input '" + spec.name + "' belongs on " +
+                                                            (spec.dev == device_kind::cpu ? "cpu" : "cuda") + ", got " +
+                                                            to_string(t->dev()));
+        if (static_cast<std::size_t>(t->dim()) != spec.rank)
+          throw run_error("wrapgraph.run.input_rank", "input '" + spec.name + "' has rank " + std::to_string(spec.rank) +
+                                                          ", got " + std::to_string(t->dim()));
+      } else if (spec.k == input_spec::kind::integer) {
+        const std::int64_t* x = v.as_int();
+        if (!x) throw run_error("wrapgraph.run.input_kind", "input '" + spec.name + "' is an int, got " + v.kind_name());
+        if (spec.symbol && spec.symbol.is_symbol()) bind_symbol(spec.symbol, *x, "input '" + spec.name + "'");
+      }
+      slots_[spec.slot] = v;
+    }
+    for (const auto& [slot, t] : constants_) slots_[slot] = t;
+    // Plain symbols first (they bind), then the compound expressions (they check).
+    for (int pass = 0; pass < 2; ++pass) {
+      for (const input_check& c : checks_) {
+        if ((pass == 0) != c.expected.is_symbol()) continue;
+        const tensor& t = *inputs[c.input].as_tensor();
+        const std::int64_t actual = c.stride ? t.stride(static_cast<std::int64_t>(c.dim)) : t.size(static_cast<std::int64_t>(c.dim));
+        if (c.stride && t.size(static_cast<std::int64_t>(c.dim)) <= 1) continue;  // a stride of a dim of size <= 1 is free
+        const std::string what = std::string(c.stride ? "stride" : "size") + " of dimension " + std::to_string(c.dim) +
+                                 " of input '" + inputs_[c.input].name + "'";
+        if (c.expected.is_integer()) {
+          if (actual != c.expected.value())
+            throw run_error("wrapgraph.run.input_size", what + " is " + std::to_string(c.expected.value()) + ", got " +
+                                                            std::to_string(actual));
+        } else if (c.expected.is_symbol()) {
+          bind_symbol(c.expected, actual, what);
+        } else if (const auto expected = evaluate_bound(c.expected)) {
+          if (*expected != actual)
+            throw run_error("wrapgraph.run.input_size", what + " is " + sym::to_string(c.expected) + " = " +
+                                                            std::to_string(*expected) + ", got " + std::to_string(actual));
+        }
+      }
+    }
+  }
+
+  void bind_symbol(sym::expr symbol, std::int64_t actual, const std::string& what) {
+    const std::size_t id = symbol.symbol_id();
+    if (id >= env_.size()) {
+      env_.resize(id + 1);
+      bound_.resize(id + 1);
+    }
+    if (bound_[id]) {
+      if (env_[id] != actual)
+        throw run_error("wrapgraph.run.symbol_mismatch", what + " is " + std::string(symbol.name()) + " = " +
+                                                             std::to_string(env_[id]) + ", got " + std::to_string(actual));
+      return;
+    }
+    const sym::value_range r = symbol.range();
+    if (actual < r.lo || actual > r.hi)
+      throw run_error("wrapgraph.run.symbol_range", what + " gives " + std::string(symbol.name()) + " = " +
+                                                        std::to_string(actual) + ", outside its assumed range");
+    env_[id] = actual;
+    bound_[id] = true;
+  }
+
+  // The value of `e` when all its symbols are bound.
+  [[nodiscard]] std::optional<std::int64_t> evaluate_bound(sym::expr e) const {
+    sym::bindings b;
+    for (sym::expr s : sym::free_symbols(e)) {
+      const std::size_t id = s.symbol_id();
+      if (id >= bound_.size() || !bound_[id]) return std::nullopt;
+      b.set(s, env_[id]);
+    }
+    return sym::evaluate(e, b);
+  }
+
+  void execute(step& s) {
+    std::visit([&](auto& body) { execute(s, body); }, s.body);
+    if (s.defines_symbol >= 0) {
+      const std::int64_t* x = slots_[s.result].as_int();
+      if (x) {
+        const auto id = static_cast<std::size_t>(s.defines_symbol);
+        env_[id] = *x;
+        bound_[id] = true;
+      }
+    }
+  }
+
+  void execute(const step& s, const alloc_step& a) {
+    extents size(a.size.size()), stride(a.stride.size());
+    for (std::size_t d = 0; d < size.size(); ++d) size[d] = a.size[d].get(slots_);
+    for (std::size_t d = 0; d < stride.size(); ++d) stride[d] = a.stride[d].get(slots_);
+    slots_[s.result] = empty_strided(*backend_->memory(), a.type, std::move(size), std::move(stride));
+  }
+
+  void execute(const step& s, const view_step& a) {
+    const tensor* base = slots_[a.input].as_tensor();
+    if (!base) throw run_error("wrapgraph.run.argument_kind", "node '" + s.name + "' views a value that is not a tensor");
+    extents size(a.size.size()), stride(a.stride.size());
+    for (std::size_t d = 0; d < size.size(); ++d) size[d] = a.size[d].get(slots_);
+    for (std::size_t d = 0; d < stride.size(); ++d) stride[d] = a.stride[d].get(slots_);
+    try {
+      slots_[s.result] = base->view(std::move(size), std::move(stride), a.offset.get(slots_));
+    } catch (const run_error& e) {
+      throw run_error(e.id(), "node '" + s.name + "': " + e.message());
+    }
+  }
+
+  // Writes parameter `i` of a kernel into its cell.
+  void fill_param(const std::string& node, std::size_t i, const kernel_param& p, std::uint64_t& cell) const {
+    switch (p.k) {
+      case kernel_param::kind::pointer: {
+        const value& v = p.source.k == operand::kind::slot ? slots_[p.source.slot] : p.source.constant;
+        const tensor* t = v.as_tensor();
+        if (!t) throw run_error("wrapgraph.run.argument_kind", "node '" + node + "': argument " + std::to_string(i) +
+                                                                  " is a pointer parameter, got " + v.kind_name());
+        void* ptr = t->data();
+        std::memcpy(&cell, &ptr, sizeof ptr);
+        break;
+      }
+      case kernel_param::kind::i32: {
+        const std::int64_t x = int_of(p.source);
+        if (x < std::numeric_limits<std::int32_t>::min() || x > std::numeric_limits<std::int32_t>::max())
+          throw run_error("wrapgraph.run.argument_range", "node '" + node + "': argument " + std::to_string(i) + " = " +
+                                                              std::to_string(x) + " does not fit an i32 parameter");
+        const auto y = static_cast<std::int32_t>(x);
+        std::memcpy(&cell, &y, sizeof y);
+        break;
+      }
+      case kernel_param::kind::i64: {
+        const std::int64_t x = int_of(p.source);
+        std::memcpy(&cell, &x, sizeof x);
+        break;
+      }
+      case kernel_param::kind::f32: {
+        const auto x = static_cast<float>(number_of(p.source));
+        std::memcpy(&cell, &x, sizeof x);
+        break;
+      }
+      case kernel_param::kind::f64: {
+        const double x = number_of(p.source);
+        std::memcpy(&cell, &x, sizeof x);
+        break;
+      }
+    }
+  }
+
+  void execute(const step& s, kernel_step& k) {
+    // Constant parameters were written when compiling; only slots change.
+    for (const std::uint32_t i : k.dynamic) fill_param(s.name, i, k.params[i], k.cells[i]);
+    launch_grid grid = k.fixed_grid;
+    if (!k.symbolic_grid.empty()) {
+      for (std::size_t d = 0; d < 3; ++d) {
+        if (d >= k.symbolic_grid.size()) {
+          grid[d] = 1;
+          continue;
+        }
+        std::array<std::int64_t, 16> values{};
+        const auto& ids = k.grid_symbols[d];
+        for (std::size_t j = 0; j < ids.size(); ++j) values[j] = env_[ids[j]];
+        grid[d] = k.symbolic_grid[d](std::span<const std::int64_t>(values.data(), ids.size()));
+      }
+    } else if (!k.static_grid) {
+      for (std::size_t d = 0; d < 3; ++d) grid[d] = k.grid[d].get(slots_);
+    }
+    backend_->launch(k.kernel, grid, k.pointers.data());
+  }
+
+  std::int64_t int_of(const operand& o) const {
+    const value& v = o.k == operand::kind::slot ? slots_[o.slot] : o.constant;
+    if (const std::int64_t* i = v.as_int()) return *i;
+    if (const bool* b = v.as_bool()) return *b;
+    throw run_error("wrapgraph.run.argument_kind", std::string("an integer kernel argument got ") + v.kind_name());
+  }
+  double number_of(const operand& o) const {
+    const value& v = o.k == operand::kind::slot ? slots_[o.slot] : o.constant;
+    if (const double* d = v.as_double()) return *d;
+    return static_cast<double>(int_of(o));
+  }
+
+  void execute(const step& s, const op_step& o) {
+    value_list args;
+    args.reserve(o.args.size());
+    for (const operand& a : o.args) args.push_back(a.get(slots_));
+    std::vector<keyword_value> kwargs;
+    kwargs.reserve(o.kwargs.size());
+    for (const auto& [k, a] : o.kwargs) kwargs.emplace_back(k, a.get(slots_));
+    op_context ctx{*backend_->memory(), random_};
+    slots_[s.result] = (*o.fn)(ctx, op_arguments(o.target, args, kwargs));
+  }
+
+  void execute(const step& s, const int_step& i) {
+    slots_[s.result] = detail::apply(i.op, i.a.get(slots_), i.b.get(slots_), s.name);
+  }
+
+  void execute(const step& s, const shape_step& h) {
+    const tensor* t = slots_[h.input].as_tensor();
+    if (!t) throw run_error("wrapgraph.run.argument_kind", "node '" + s.name + "' reads the shape of a non-tensor");
+    switch (h.k) {
+      case shape_step::kind::size: slots_[s.result] = t->size(h.dim.get(slots_)); break;
+      case shape_step::kind::stride: slots_[s.result] = t->stride(h.dim.get(slots_)); break;
+      case shape_step::kind::offset: slots_[s.result] = t->offset(); break;
+    }
+  }
+
+  void execute(const step& s, const getitem_step& g) {
+    const value_list* l = slots_[g.input].as_list();
+    if (!l) throw run_error("wrapgraph.run.argument_kind", "node '" + s.name + "' indexes a value that is not a list");
+    const std::int64_t n = static_cast<std::int64_t>(l->size());
+    const std::int64_t i = g.index < 0 ? g.index + n : g.index;
+    if (i < 0 || i >= n)
+      throw run_error("wrapgraph.run.bad_index", "node '" + s.name + "': index " + std::to_string(g.index) +
+                                                     " of a list of " + std::to_string(n));
+    slots_[s.result] = (*l)[static_cast<std::size_t>(i)];
+  }
+
+  void execute(const step& s, const cond_step& c) {
+    const value p = c.predicate.get(slots_);
+    bool taken;
+    if (const bool* b = p.as_bool()) taken = *b;
+    else if (const std::int64_t* i = p.as_int()) taken = *i != 0;
+    else if (const tensor* t = p.as_tensor(); t && t->numel() == 1) {
+      tensor host = *t;
+      if (t->dev().kind != device_kind::cpu) {
+        host = empty(host_memory_(), t->type(), {});
+        backend_->to_host(host.data(), t->data(), t->element_size());
+      }
+      taken = host.get(0) != 0;
+    } else
+      throw run_error("wrapgraph.run.predicate", "node '" + s.name + "': the predicate must be a bool, an int or a "
+                                                 "one-element tensor, got " + p.kind_name());
+    value_list operands;
+    for (const operand& o : c.operands) operands.push_back(o.get(slots_));
+    slots_[s.result] = (taken ? c.if_true : c.if_false)->run(operands);
+  }
+
+  device_memory& host_memory_() {
+    if (!host_) host_ = std::make_shared<host_memory>();
+    return *host_;
+  }
+
+  B* backend_ = nullptr;
+  std::shared_ptr<sym::context> context_;
+  std::vector<input_spec> inputs_;
+  std::vector<std::string> input_names_;
+  std::vector<input_check> checks_;
+  std::vector<std::pair<std::size_t, tensor>> constants_;  // get_attr slots, filled at every run
+  std::vector<step> steps_;
+  std::vector<std::size_t> leftover_;  // slots no step releases: cleared after a run
+  operand output_;
+  std::vector<value> slots_;
+  std::vector<std::int64_t> env_;
+  std::vector<bool> bound_;
+  std::vector<tuning_choice> tuning_;
+  std::mt19937_64 random_;
+  std::shared_ptr<host_memory> host_;
+};
+
+namespace detail {
+
+/// Builds an executable from a graph, node by node.
+template <backend B>
+class planner {
+ public:
+  planner(const graph::graph& g, B& b, const compile_options& options, executable<B>& out)
+      : g_(g), b_(b), options_(options), x_(out) {}
+
+  void run() {
+    ops_ = options_.operators;
+    if constexpr (requires { b_.operators(); }) {
+      if (!ops_) ops_ = &b_.operators();
+    }
+    x_.backend_ = &b_;
+    x_.context_ = g_.context();
+    x_.random_.seed(options_.seed);
+    x_.slots_.resize(g_.size());
+    const std::size_t symbols = g_.context()->symbols().size();
+    x_.env_.assign(symbols, 0);
+    x_.bound_.assign(symbols, false);
+    const auto last = graph::last_uses(g_);
+    std::vector<std::vector<std::size_t>> released(g_.size());
+    for (graph::vertex v = 0; v < g_.size(); ++v) {
+      if (last[v] && g_[*last[v]].op != graph::op_kind::output)
+        released[*last[v]].push_back(v);
+      else if (g_[v].op != graph::op_kind::output && g_[v].target != "wrapgraph.kernel_call")
+        x_.leftover_.push_back(v);
+    }
+    for (graph::vertex v = 0; v < g_.size(); ++v) {
+      const graph::node& n = g_[v];
+      switch (n.op) {
+        case graph::op_kind::placeholder: placeholder(v); break;
+        case graph::op_kind::get_attr: get_attr(v); break;
+        case graph::op_kind::output: x_.output_ = operand_of(n.args.at(0)); break;
+        case graph::op_kind::call: {
+          typename executable<B>::step s{v, n.name, -1, std::move(released[v]), call(v)};
+          if (const graph::int_meta* m = n.integer(); m && m->value && m->value.is_symbol())
+            s.defines_symbol = static_cast<std::ptrdiff_t>(m->value.symbol_id());
+          x_.steps_.push_back(std::move(s));
+          break;
+        }
+      }
+    }
+  }
+
+ private:
+  using step_body = typename executable<B>::step_body;
+  using input_spec = typename executable<B>::input_spec;
+
+  [[noreturn]] void fail(const char* id, graph::vertex v, const std::string& message) const {
+    throw run_error(id, "node '" + g_[v].name + "' (" + g_[v].target + "): " + message);
+  }
+
+  void placeholder(graph::vertex v) {
+    const graph::node& n = g_[v];
+    input_spec spec;
+    spec.name = n.name;
+    spec.slot = v;
+    const std::size_t index = x_.inputs_.size();
+    if (const graph::tensor_meta* t = n.tensor()) {
+      spec.k = input_spec::kind::tensor;
+      spec.type = t->type;
+      spec.dev = t->dev.kind;
+      spec.rank = t->size.size();
+      for (std::size_t d = 0; d < t->size.size(); ++d) {
+        x_.checks_.push_back({index, d, false, t->size[d]});
+        x_.checks_.push_back({index, d, true, t->stride[d]});
+      }
+    } else if (const graph::int_meta* i = n.integer()) {
+      spec.k = input_spec::kind::integer;
+      spec.symbol = i->value;
+    }
+    x_.input_names_.push_back(n.name);
+    x_.inputs_.push_back(std::move(spec));
+  }
+
+  void get_attr(graph::vertex v) {
+    const graph::node& n = g_[v];
+    if (const graph::graph* body = g_.find_subgraph(n.target)) {
+      auto sub = std::make_shared<executable<B>>();
+      planner<B>(*body, b_, options_, *sub).run();
+      subgraphs_[v] = std::move(sub);
+      return;
+    }
+    const constant_decl* c = g_.find_constant(n.target);
+    if (!c) fail("wrapgraph.compile.unknown_attribute", v, "no constant or subgraph is named '" + n.target + "'");
+    constants_[v] = make_constant(*c, v);
+    x_.constants_.emplace_back(v, constants_[v]);
+  }
+
+  // A constant's tensor on the backend's device, filled from its data.
+  tensor make_constant(const constant_decl& c, graph::vertex v) {
+    extents size, stride;
+    for (const sym::expr& e : c.layout.size) size.push_back(static_int(e, v, "size"));
+    for (const sym::expr& e : c.layout.stride) stride.push_back(static_int(e, v, "stride"));
+    const std::int64_t offset = c.layout.offset ? static_int(c.layout.offset, v, "offset") : 0;
+    auto host = std::make_shared<host_memory>();
+    tensor staged = empty_strided(*host, c.layout.type, size, stride, offset);
+    if (!c.data.is_array() || static_cast<std::int64_t>(c.data.size()) != staged.numel())
+      fail("wrapgraph.compile.bad_constant", v, "constant '" + c.name + "' has " + std::to_string(c.data.size()) +
+                                                    " data elements for " + std::to_string(staged.numel()) + " elements");
+    std::memset(staged.storage()->data(), 0, staged.storage()->bytes());
+    for (std::int64_t i = 0; i < staged.numel(); ++i) {
+      const auto& x = c.data[static_cast<std::size_t>(i)];
+      if (x.is_boolean()) staged.set(i, x.get<bool>() ? 1.0 : 0.0);
+      else if (x.is_number_integer()) staged.set_int(i, x.get<std::int64_t>());
+      else if (x.is_number()) staged.set(i, x.get<double>());
+      else fail("wrapgraph.compile.bad_constant", v, "element " + std::to_string(i) + " of constant '" + c.name + "' is not a number");
+    }
+    if (b_.dev().kind == device_kind::cpu) return staged;
+    tensor on_device = empty_strided(*b_.memory(), c.layout.type, size, stride, offset);
+    b_.from_host(on_device.storage()->data(), staged.storage()->data(), staged.storage()->bytes());
+    return on_device;
+  }
+
+  std::int64_t static_int(sym::expr e, graph::vertex v, const char* what) const {
+    if (!e.is_integer()) fail("wrapgraph.compile.symbolic_constant", v, std::string("a constant's ") + what + " must be an integer, got " + sym::to_string(e));
+    return e.value();
+  }
+
+  // ---- operands ------------------------------------------------------------
+
+  operand operand_of(const graph::argument& a) {
+    operand o;
+    if (const graph::node_ref* r = a.as_node()) {
+      if (const auto it = constants_.find(r->node); it != constants_.end()) {
+        o.constant = it->second;
+        return o;
+      }
+      o.k = operand::kind::slot;
+      o.slot = r->node;
+      return o;
+    }
+    if (const graph::argument_list* l = a.as_list()) {
+      o.k = operand::kind::list;
+      for (const graph::argument& x : *l) o.items.push_back(operand_of(x));
+      return o;
+    }
+    std::visit(
+        [&](const auto& x) {
+          using T = std::remove_cvref_t<decltype(x)>;
+          if constexpr (std::is_same_v<T, std::monostate>) o.constant = value{};
+          else if constexpr (std::is_same_v<T, std::int64_t> || std::is_same_v<T, double> || std::is_same_v<T, bool> ||
+                             std::is_same_v<T, std::string>)
+            o.constant = value(x);
+          else if constexpr (std::is_same_v<T, graph::argument_map>) {
+            // A map (a kernel's config) is passed as a list of [key, value] pairs.
+            o.k = operand::kind::list;
+            for (const auto& [k, item] : x) {
+              operand pair;
+              pair.k = operand::kind::list;
+              operand key;
+              key.constant = value(k);
+              pair.items.push_back(std::move(key));
+              pair.items.push_back(operand_of(item));
+              o.items.push_back(std::move(pair));
+            }
+          }
+        },
+        a.value);
+    return o;
+  }
+
+  int_operand int_of(const graph::argument& a, graph::vertex v, const char* what) const {
+    if (const std::int64_t* i = a.as_int()) return {*i, -1};
+    if (const graph::node_ref* r = a.as_node()) {
+      if (!g_[r->node].integer() && g_[r->node].op != graph::op_kind::placeholder)
+        fail("wrapgraph.compile.bad_argument", v, std::string(what) + " must be an integer, '" + g_[r->node].name + "' is not");
+      return {0, static_cast<std::ptrdiff_t>(r->node)};
+    }
+    fail("wrapgraph.compile.bad_argument", v, std::string(what) + " must be an integer");
+  }
+
+  std::vector<int_operand> ints_of(const graph::argument& a, graph::vertex v, const char* what) const {
+    const graph::argument_list* l = a.as_list();
+    if (!l) fail("wrapgraph.compile.bad_argument", v, std::string(what) + " must be a list");
+    std::vector<int_operand> out;
+    for (const graph::argument& x : *l) out.push_back(int_of(x, v, what));
+    return out;
+  }
+
+  std::size_t slot_of(const graph::argument& a, graph::vertex v, const char* what) const {
+    const graph::node_ref* r = a.as_node();
+    if (!r) fail("wrapgraph.compile.bad_argument", v, std::string(what) + " must be a node");
+    return r->node;
+  }
+
+  // ---- calls ---------------------------------------------------------------
+
+  step_body call(graph::vertex v) {
+    const graph::node& n = g_[v];
+    const std::string& t = n.target;
+    if (t == "torch.empty_strided" || t == "wrapgraph.comm_buffer_allocate") {
+      const graph::tensor_meta* m = n.tensor();
+      if (!m || n.args.size() != 2) fail("wrapgraph.compile.bad_node", v, "an allocation takes (size, stride) and has tensor meta");
+      return typename executable<B>::alloc_step{m->type, ints_of(n.args[0], v, "a size"), ints_of(n.args[1], v, "a stride")};
+    }
+    if (t == "torch.as_strided") {
+      if (n.args.size() != 4) fail("wrapgraph.compile.bad_node", v, "as_strided takes (input, size, stride, offset)");
+      return typename executable<B>::view_step{slot_of(n.args[0], v, "the input"), ints_of(n.args[1], v, "a size"),
+                                               ints_of(n.args[2], v, "a stride"), int_of(n.args[3], v, "the offset")};
+    }
+    if (t == "wrapgraph.kernel_call") return kernel(v);
+    if (const auto op = int_op_of(t); op && all_ints(n)) {
+      const int_operand a = int_of(n.args.at(0), v, "an operand");
+      const int_operand b = n.args.size() > 1 ? int_of(n.args[1], v, "an operand") : int_operand{};
+      return typename executable<B>::int_step{*op, a, b};
+    }
+    if ((t == "aten.sym_size.int" || t == "aten.sym_stride.int") && n.args.size() == 2) {
+      using k = typename executable<B>::shape_step::kind;
+      return typename executable<B>::shape_step{t == "aten.sym_size.int" ? k::size : k::stride,
+                                                slot_of(n.args[0], v, "the input"), int_of(n.args[1], v, "the dim")};
+    }
+    if (t == "aten.sym_storage_offset.default" && n.args.size() == 1) {
+      return typename executable<B>::shape_step{executable<B>::shape_step::kind::offset, slot_of(n.args[0], v, "the input"), {}};
+    }
+    if (t == "operator.getitem" && n.args.size() == 2 && n.args[1].as_int() && n.args[0].as_node() &&
+        !g_[n.args[0].as_node()->node].tensor()) {
+      return typename executable<B>::getitem_step{n.args[0].as_node()->node, *n.args[1].as_int()};
+    }
+    if (t == "higher_order.cond") return cond(v);
+    const operator_fn* fn = ops_ ? ops_->find(t, b_.dev().kind) : nullptr;
+    if (!fn)
+      fail("wrapgraph.compile.unknown_operator", v, "no operator '" + t + "' is registered for " +
+                                                        (b_.dev().kind == device_kind::cpu ? "cpu" : "cuda"));
+    typename executable<B>::op_step s{fn, t, {}, {}};
+    for (const graph::argument& a : n.args) s.args.push_back(operand_of(a));
+    for (const auto& [k, a] : n.kwargs) s.kwargs.emplace_back(k, operand_of(a));
+    return s;
+  }
+
+  // True when every argument is an int or an int-valued node.
+  bool all_ints(const graph::node& n) const {
+    for (const graph::argument& a : n.args) {
+      if (a.as_int()) continue;
+      const graph::node_ref* r = a.as_node();
+      if (!r) return false;
+      const graph::node& used = g_[r->node];
+      if (!used.integer()) return false;
+    }
+    return !n.args.empty() && n.args.size() <= 2;
+  }
+
+  step_body cond(graph::vertex v) {
+    const graph::node& n = g_[v];
+    if (n.args.size() != 4) fail("wrapgraph.compile.bad_node", v, "cond takes (predicate, true_graph, false_graph, operands)");
+    auto sub = [&](const graph::argument& a) {
+      const graph::node_ref* r = a.as_node();
+      const auto it = r ? subgraphs_.find(r->node) : subgraphs_.end();
+      if (it == subgraphs_.end()) fail("wrapgraph.compile.bad_node", v, "a branch of cond must be a subgraph");
+      return it->second;
+    };
+    typename executable<B>::cond_step s{operand_of(n.args[0]), sub(n.args[1]), sub(n.args[2]), {}};
+    const graph::argument_list* operands = n.args[3].as_list();
+    if (!operands) fail("wrapgraph.compile.bad_node", v, "cond's operands must be a list");
+    for (const graph::argument& a : *operands) s.operands.push_back(operand_of(a));
+    return s;
+  }
+
+  step_body kernel(graph::vertex v) {
+    const graph::node& n = g_[v];
+    const graph::argument* name = n.kwarg("kernel");
+    const graph::argument* grid = n.kwarg("grid");
+    const graph::argument* args = n.kwarg("args");
+    if (!name || !name->as_string() || !grid || !grid->as_list() || grid->as_list()->size() != 3 || !args ||
+        !args->as_list())
+      fail("wrapgraph.compile.bad_node", v, "a kernel call has kwargs kernel, grid (3 ints) and args (a list)");
+    const kernel_definition_line* def = g_.find_kernel(*name->as_string());
+    if (!def) fail("wrapgraph.compile.unknown_kernel", v, "the graph defines no kernel '" + *name->as_string() + "'");
+    std::vector<const kernel_param*> launched;
+    for (const kernel_param& p : def->signature) {
+      const bool constant = std::any_of(def->constants.begin(), def->constants.end(), [&](const auto& c) { return c.first == p.name; });
+      if (p.type != "constexpr" && !constant) launched.push_back(&p);
+    }
+    const graph::argument_list& values = *args->as_list();
+    if (values.size() != launched.size())
+      fail("wrapgraph.compile.bad_node", v, "kernel '" + def->kernel + "' takes " + std::to_string(launched.size()) +
+                                               " arguments, the node passes " + std::to_string(values.size()));
+    typename executable<B>::kernel_step k;
+    using kind = typename executable<B>::kernel_param::kind;
+    for (std::size_t i = 0; i < launched.size(); ++i) {
+      const std::string& type = launched[i]->type;
+      kind pk;
+      if (type.starts_with("*")) pk = kind::pointer;
+      else if (type == "i32") pk = kind::i32;
+      else if (type == "i64") pk = kind::i64;
+      else if (type == "fp32") pk = kind::f32;
+      else if (type == "fp64") pk = kind::f64;
+      else fail("wrapgraph.compile.bad_node", v, "parameter '" + launched[i]->name + "' has type '" + type + "'");
+      operand source = operand_of(values[i]);
+      if (pk == kind::pointer) {
+        const graph::node_ref* r = values[i].as_node();
+        if (!r || !(g_[r->node].tensor() || constants_.contains(r->node)))
+          fail("wrapgraph.compile.bad_node", v, "argument " + std::to_string(i) + " ('" + launched[i]->name + "') must be a tensor");
+      }
+      k.params.push_back({pk, std::move(source)});
+    }
+    k.cells.assign(k.params.size(), 0);
+    k.pointers.resize(k.params.size());
+    for (std::size_t i = 0; i < k.params.size(); ++i) {
+      k.pointers[i] = &k.cells[i];
+      if (k.params[i].source.k == operand::kind::constant)
+        x_.fill_param(g_[v].name, i, k.params[i], k.cells[i]);
+      else
+        k.dynamic.push_back(static_cast<std::uint32_t>(i));
+    }
+    const graph::argument_list& g = *grid->as_list();
+    k.static_grid = true;
+    for (std::size_t d = 0; d < 3; ++d) {
+      k.grid[d] = int_of(g[d], v, "a grid dimension");
+      k.static_grid = k.static_grid && k.grid[d].slot < 0;
+      k.fixed_grid[d] = k.grid[d].constant;
+    }
+
+    const std::size_t config = choose_config(v, *def, k);
+    k.kernel = b_.load_kernel(*def, config);
+    if (config != 0) {
+      const std::vector<sym::expr>* launch = g_.launch_grid(v);
+      std::vector<std::pair<sym::expr, sym::expr>> values_of;
+      for (const auto& [key, val] : def->configs[config])
+        if (const std::int64_t* i = std::get_if<std::int64_t>(&val))
+          if (const sym::expr s = g_.context()->find_symbol(key)) values_of.emplace_back(s, g_.context()->integer(*i));
+      for (const sym::expr& e : *launch) {
+        const sym::expr concrete = sym::substitute(e, std::span<const std::pair<sym::expr, sym::expr>>(values_of));
+        sym::compiled_expr c(concrete);
+        std::vector<std::size_t> ids;
+        for (sym::expr s : c.symbols()) ids.push_back(s.symbol_id());
+        if (ids.size() > 16) fail("wrapgraph.compile.bad_node", v, "a grid reads more than 16 symbols");
+        k.symbolic_grid.push_back(std::move(c));
+        k.grid_symbols.push_back(std::move(ids));
+      }
+    }
+    return k;
+  }
+
+  // The config to launch node v with: timed at the hints when the kernel has
+  // several and every symbol involved has a hint.
+  std::size_t choose_config(graph::vertex v, const kernel_definition_line& def,
+                            const typename executable<B>::kernel_step&) {
+    tuning_choice choice{g_[v].name, def.kernel, 0, {}, {}};
+    if (def.configs.size() <= 1) return 0;
+    if (!options_.autotune) {
+      choice.reason = "autotuning off";
+      x_.tuning_.push_back(std::move(choice));
+      return 0;
+    }
+    choice.reason = "not timed";
+    choice.config = time_configs(v, def, choice);
+    if (options_.log) {
+      std::string line = "autotune " + def.kernel + " (" + g_[v].name + "): config " + std::to_string(choice.config);
+      if (!choice.seconds.empty()) {
+        line += " of";
+        for (double s : choice.seconds) line += " " + std::to_string(s * 1e6) + "us";
+      } else {
+        line += " (" + choice.reason + ")";
+      }
+      options_.log(line);
+    }
+    x_.tuning_.push_back(std::move(choice));
+    return x_.tuning_.back().config;
+  }
+
+  std::size_t time_configs(graph::vertex v, const kernel_definition_line& def, tuning_choice& choice);
+
+  const graph::graph& g_;
+  B& b_;
+  const compile_options& options_;
+  executable<B>& x_;
+  const operator_registry* ops_ = nullptr;
+  std::unordered_map<graph::vertex, std::shared_ptr<executable<B>>> subgraphs_;
+  std::unordered_map<graph::vertex, tensor> constants_;
+};
+
+template <backend B>
+std::size_t planner<B>::time_configs(graph::vertex v, const kernel_definition_line& def, tuning_choice& choice) {
+  const graph::node& n = g_[v];
+  const std::vector<sym::expr>* launch = g_.launch_grid(v);
+  if (!launch) {
+    choice.reason = "no symbolic grid";
+    return 0;
+  }
+  // Every value the launch needs, at the hints.
+  std::optional<std::string> missing;
+  auto at_hints = [&](sym::expr e) -> std::int64_t {
+    for (sym::expr s : sym::free_symbols(e))
+      if (!options_.hints.find(s.name()) && !missing) missing = std::string(s.name());
+    return missing ? 0 : sym::evaluate(e, options_.hints);
+  };
+  const graph::argument_list& args = *n.kwarg("args")->as_list();
+  std::vector<tensor> scratch;
+  std::vector<std::uint64_t> cells(args.size(), 0);
+  std::vector<void*> pointers(args.size());
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    pointers[i] = &cells[i];
+    const graph::argument& a = args[i];
+    const graph::node_ref* r = a.as_node();
+    const graph::node* used = r ? &g_[r->node] : nullptr;
+    if (used && used->tensor()) {
+      const graph::tensor_meta& m = *used->tensor();
+      extents size, stride;
+      for (const sym::expr& e : m.size) size.push_back(at_hints(e));
+      for (const sym::expr& e : m.stride) stride.push_back(at_hints(e));
+      const std::int64_t offset = at_hints(m.offset);
+      if (missing) break;
+      tensor t = empty_strided(*b_.memory(), m.type, size, stride, offset);
+      std::vector<char> zeros(t.storage()->bytes(), 0);
+      b_.from_host(t.storage()->data(), zeros.data(), zeros.size());
+      void* ptr = t.data();
+      std::memcpy(&cells[i], &ptr, sizeof ptr);
+      scratch.push_back(std::move(t));
+    } else {
+      // A scalar: the int node's value at the hints, or the constant.
+      const kernel_param* p = nullptr;
+      std::size_t launched = 0;
+      for (const kernel_param& q : def.signature) {
+        const bool constant = std::any_of(def.constants.begin(), def.constants.end(), [&](const auto& c) { return c.first == q.name; });
+        if (q.type == "constexpr" || constant) continue;
+        if (launched++ == i) p = &q;
+      }
+      double x = 0;
+      if (used && used->integer()) x = static_cast<double>(at_hints(used->integer()->value));
+      else if (const std::int64_t* c = a.as_int()) x = static_cast<double>(*c);
+      else if (const double* d = std::get_if<double>(&a.value)) x = *d;
+      if (p && (p->type == "i32")) {
+        const auto y = static_cast<std::int32_t>(x);
+        std::memcpy(&cells[i], &y, sizeof y);
+      } else if (p && p->type == "i64") {
+        const auto y = static_cast<std::int64_t>(x);
+        std::memcpy(&cells[i], &y, sizeof y);
+      } else if (p && p->type == "fp32") {
+        const auto y = static_cast<float>(x);
+        std::memcpy(&cells[i], &y, sizeof y);
+      } else {
+        std::memcpy(&cells[i], &x, sizeof x);
+      }
+    }
+  }
+  std::vector<launch_grid> grids;
+  for (std::size_t c = 0; c < def.configs.size() && !missing; ++c) {
+    std::vector<std::pair<sym::expr, sym::expr>> values_of;
+    for (const auto& [key, val] : def.configs[c])
+      if (const std::int64_t* i = std::get_if<std::int64_t>(&val))
+        if (const sym::expr s = g_.context()->find_symbol(key)) values_of.emplace_back(s, g_.context()->integer(*i));
+    launch_grid grid{1, 1, 1};
+    for (std::size_t d = 0; d < launch->size() && d < 3; ++d)
+      grid[d] = at_hints(sym::substitute((*launch)[d], std::span<const std::pair<sym::expr, sym::expr>>(values_of)));
+    grids.push_back(grid);
+  }
+  if (missing) {
+    choice.reason = "no hint for " + *missing;
+    return 0;
+  }
+  std::size_t best = 0;
+  for (std::size_t c = 0; c < def.configs.size(); ++c) {
+    const typename B::kernel k = b_.load_kernel(def, c);
+    b_.launch(k, grids[c], pointers.data());  // warm up
+    b_.synchronize();
+    double fastest = std::numeric_limits<double>::infinity();
+    for (int repeat = 0; repeat < 5; ++repeat)
+      fastest = std::min(fastest, b_.seconds([&] { b_.launch(k, grids[c], pointers.data()); }));
+    choice.seconds.push_back(fastest);
+    if (fastest < choice.seconds[best]) best = c;
+  }
+  choice.reason = "timed";
+  return best;
+}
+
+}  // namespace detail
+
+/// Compiles `g` for backend `b`: every kernel loaded (and autotuned), every
+/// operator found, every operand resolved. Errors: run_error
+/// `wrapgraph.compile.*` (unknown operator or kernel, malformed nodes), and
+/// the backend's (a kernel that does not compile).
+template <backend B>
+[[nodiscard]] executable<B> compile(const graph::graph& g, B& b, compile_options options = {}) {
+  executable<B> x;
+  detail::planner<B>(g, b, options, x).run();
+  return x;
+}
+
+/// Compiles the graph of a converted program, with the program's symbol
+/// hints for autotuning (unless `options.hints` gives values).
+template <backend B>
+[[nodiscard]] executable<B> compile(const graph::graph& g, const program& p, B& b, compile_options options = {}) {
+  for (const auto& [name, decl] : p.symbols)
+    if (decl.hint && !options.hints.find(name)) options.hints.set(name, *decl.hint);
+  return compile(g, b, std::move(options));
+}
+
+}  // namespace wrapgraph::exec
