@@ -21,6 +21,7 @@
 #include <optional>
 #include <random>
 #include <span>
+#include <sstream>
 #include <string>
 #include <type_traits>
 #include <unordered_map>
@@ -914,14 +915,17 @@ class planner {
     choice.reason = "not timed";
     choice.config = time_configs(v, def, choice);
     if (options_.log) {
-      std::string line = "autotune " + def.kernel + " (" + g_[v].name + "): config " + std::to_string(choice.config);
+      std::ostringstream line;
+      line.precision(3);
+      line << "autotune " << def.kernel << " (node " << g_[v].name << "): config " << choice.config;
       if (!choice.seconds.empty()) {
-        line += " of";
-        for (double s : choice.seconds) line += " " + std::to_string(s * 1e6) + "us";
+        line << " of " << choice.seconds.size() << " (us per launch:";
+        for (double s : choice.seconds) line << " " << s * 1e6;
+        line << ")";
       } else {
-        line += " (" + choice.reason + ")";
+        line << " (" << choice.reason << ")";
       }
-      options_.log(line);
+      options_.log(line.str());
     }
     x_.tuning_.push_back(std::move(choice));
     return x_.tuning_.back().config;
