@@ -10,6 +10,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include <wrapgraph/backend/cpu/backend.hpp>
@@ -42,6 +43,11 @@ exec::compile_options options() {
 }
 
 std::filesystem::path programs() { return std::filesystem::path(WRAPGRAPH_EXAMPLE_PROGRAMS_DIR); }
+
+// Kernel steps point into their own parameter cells: moving keeps them,
+// copying would not, so an executable only moves.
+static_assert(!std::is_copy_constructible_v<exec::executable<backend::cpu::cpu_backend>>);
+static_assert(std::is_nothrow_move_constructible_v<exec::executable<backend::cpu::cpu_backend>>);
 
 }  // namespace
 
@@ -298,4 +304,19 @@ TEST_CASE("exec: an unbacked symbol takes its value from data, and runs do not l
     CHECK(x.symbol("u0").has_value());
   }
   CHECK(cpu_backend().memory()->stats().live_bytes == live);  // the outputs died with `out`
+}
+
+TEST_CASE("exec: a moved executable runs as the original did") {
+  const program p = io::load_program_file((programs() / "add.json").string());
+  auto x = exec::compile(convert(p), p, cpu_backend(), options());
+  std::vector<exec::executable<backend::cpu::cpu_backend>> kept;
+  kept.push_back(std::move(x));
+  kept.emplace_back(exec::compile(convert(p), p, cpu_backend(), options()));  // the vector grows: a move
+  exec::device_memory& m = *cpu_backend().memory();
+  const exec::tensor a = exec::empty(m, dtype::float32, {3}), b = exec::empty(m, dtype::float32, {3});
+  for (std::int64_t i = 0; i < 3; ++i) {
+    a.set(i, static_cast<double>(i));
+    b.set(i, 10.0);
+  }
+  for (auto& e : kept) CHECK(exec::to_vector(*e.run({std::int64_t{3}, a, b}).as_tensor()) == std::vector<double>{10, 11, 12});
 }

@@ -183,6 +183,15 @@ class planner;
 template <backend B>
 class executable {
  public:
+  executable() = default;
+  // Move-only: the parameter arrays of kernel steps point into the steps'
+  // own cells, which a move keeps and a copy would not.
+  executable(const executable&) = delete;
+  executable& operator=(const executable&) = delete;
+  executable(executable&&) noexcept = default;
+  executable& operator=(executable&&) noexcept = default;
+  ~executable() = default;
+
   /// Runs the graph on `inputs` (one per placeholder, in order: tensors on
   /// the backend's device, ints for symbol and int inputs) and returns its
   /// output: the single output bare, several as a list.
