@@ -8,7 +8,6 @@
 #include <iostream>
 
 #include <wrapgraph/backend/cpu/backend.hpp>
-#include <wrapgraph/backend/cpu/operators.hpp>
 #include <wrapgraph/convert/convert.hpp>
 #include <wrapgraph/exec/executable.hpp>
 #include <wrapgraph/io/json.hpp>
@@ -47,8 +46,7 @@ int main() {
   cpu::cpu_options options;
   options.compiler.cache_dir = std::filesystem::temp_directory_path() / "wrapgraph-example-cache";
   cpu::cpu_backend backend(options);
-  exec::compile_options how;
-  how.operators = &cpu::builtin_operators();  // extern operators, if the program calls any
+  exec::compile_options how;  // this program calls no extern operator: no registry needed
   auto executable = exec::compile(g, program, backend, how);  // builds k_axpy, times both configs at s0 = 1024
   const exec::tuning_choice& choice = executable.tuning().front();
   std::cout << "k_axpy: timed " << choice.seconds.size() << " configs (" << choice.reason << ")\n";
