@@ -303,7 +303,6 @@ class converter {
         fail("wrapgraph.program.bad_kernel", "kernel '" + l.kernel + "': constant '" + name + "' is not a parameter");
     }
     for (const kernel_param& p : l.signature) {
-      if (p.type != "constexpr" && !is_constant(p.name)) info.launched.push_back(&p);
       if (p.type == "constexpr" && !is_constant(p.name)) {
         for (std::size_t c = 0; c < l.configs.size(); ++c) {
           const kernel_values& config = l.configs[c];
@@ -318,6 +317,7 @@ class converter {
         }
       }
     }
+    info.launched = launched_parameters(l);
     const kernel_values chosen = l.configs.empty() ? kernel_values{} : l.configs.front();
     auto bind = [&](const kernel_values& values) {
       for (const auto& [name, value] : values) {

@@ -8,6 +8,7 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -34,34 +35,39 @@ namespace detail {
   throw program_error("wrapgraph.example.malformed", "example " + std::to_string(index) + ": " + message);
 }
 
+// A zeroed host tensor with `layout` at the symbol values; `unbound(name)`
+// is called first for a symbol without a value (if it returns, evaluating
+// reports the symbol).
+template <class Unbound>
+tensor host_tensor(const tensor_layout& layout, const sym::bindings& values, Unbound&& unbound) {
+  auto eval = [&](sym::expr e) -> std::int64_t {
+    if (!e) return 0;
+    for (sym::expr s : sym::free_symbols(e))
+      if (!values.find(s.name())) unbound(s.name());
+    return sym::evaluate(e, values);
+  };
+  extents size, stride;
+  for (const sym::expr& e : layout.size) size.push_back(eval(e));
+  for (const sym::expr& e : layout.stride) stride.push_back(eval(e));
+  const std::int64_t offset = eval(layout.offset);
+  tensor t = empty_strided(*std::make_shared<host_memory>(), layout.type, std::move(size), std::move(stride), offset);
+  std::memset(t.storage()->data(), 0, t.storage()->bytes());
+  return t;
+}
+
 // The input tensor of an example: the declared layout at the bound symbols,
 // filled with the logical elements of `data`.
 template <backend B>
 tensor example_tensor(B& b, const tensor_input& in, const nlohmann::ordered_json& data, const sym::bindings& values,
                       std::size_t index) {
-  auto eval = [&](sym::expr e) { return e ? sym::evaluate(e, values) : std::int64_t{0}; };
-  extents size, stride;
-  for (const sym::expr& e : in.layout.size) size.push_back(eval(e));
-  for (const sym::expr& e : in.layout.stride) stride.push_back(eval(e));
-  const std::int64_t offset = eval(in.layout.offset);
-  auto host = std::make_shared<host_memory>();
-  tensor staged = empty_strided(*host, in.layout.type, size, stride, offset);
-  std::memset(staged.storage()->data(), 0, staged.storage()->bytes());
+  tensor staged = host_tensor(in.layout, values, [](std::string_view) {});
   if (!data.is_array() || static_cast<std::int64_t>(data.size()) != staged.numel())
     throw run_error("wrapgraph.run.example_input", "example " + std::to_string(index) + ": input '" + in.name +
                                                        "' has " + std::to_string(data.is_array() ? data.size() : 0) +
                                                        " elements for a layout of " + std::to_string(staged.numel()));
-  for (std::int64_t i = 0; i < staged.numel(); ++i) {
-    const auto& x = data[static_cast<std::size_t>(i)];
-    if (x.is_boolean()) staged.set(i, x.get<bool>() ? 1 : 0);
-    else if (x.is_number_integer()) staged.set_int(i, x.get<std::int64_t>());
-    else if (x.is_number()) staged.set(i, x.get<double>());
-    else bad_example(index, "input '" + in.name + "' element " + std::to_string(i) + " is not a number");
-  }
-  if (b.dev().kind == device_kind::cpu) return staged;
-  tensor on_device = empty_strided(*b.memory(), in.layout.type, size, stride, offset);
-  b.from_host(on_device.storage()->data(), staged.storage()->data(), staged.storage()->bytes());
-  return on_device;
+  if (const std::int64_t bad = fill_from_json(staged, data); bad >= 0)
+    bad_example(index, "input '" + in.name + "' element " + std::to_string(bad) + " is not a number");
+  return on_backend(b, std::move(staged));
 }
 
 // "" when `got` matches `want`, else what differs.
@@ -124,35 +130,17 @@ std::vector<value> seeded_inputs(const program& p, B& b, sym::bindings values, s
   for (const input& in : p.inputs) {
     const std::string& name = name_of(in);
     if (const auto* t = std::get_if<tensor_input>(&in)) {
-      auto eval = [&](sym::expr e) -> std::int64_t {
-        if (!e) return 0;
-        for (sym::expr s : sym::free_symbols(e))
-          if (!values.find(s.name()))
-            throw run_error("wrapgraph.run.unbound_symbol", "input '" + name + "' needs a value for " +
-                                                                std::string(s.name()) + " (--bind " +
-                                                                std::string(s.name()) + "=N, or a hint)");
-        return sym::evaluate(e, values);
-      };
-      extents size, stride;
-      for (const sym::expr& e : t->layout.size) size.push_back(eval(e));
-      for (const sym::expr& e : t->layout.stride) stride.push_back(eval(e));
-      const std::int64_t offset = eval(t->layout.offset);
-      auto host = std::make_shared<host_memory>();
-      tensor staged = empty_strided(*host, t->layout.type, size, stride, offset);
-      std::memset(staged.storage()->data(), 0, staged.storage()->bytes());
+      tensor staged = detail::host_tensor(t->layout, values, [&](std::string_view symbol) {
+        throw run_error("wrapgraph.run.unbound_symbol", "input '" + name + "' needs a value for " + std::string(symbol) +
+                                                            " (--bind " + std::string(symbol) + "=N, or a hint)");
+      });
       for (std::int64_t i = 0; i < staged.numel(); ++i) {
         if (t->layout.type == dtype::bool_) staged.set(i, static_cast<double>(random() & 1));
         else if (is_floating_point(t->layout.type))
           staged.set(i, static_cast<double>(random() >> 11) * 0x1.0p-52 - 1.0);
         else staged.set_int(i, static_cast<std::int64_t>(random() % 8));
       }
-      if (b.dev().kind == device_kind::cpu) {
-        inputs.emplace_back(staged);
-      } else {
-        tensor on_device = empty_strided(*b.memory(), t->layout.type, size, stride, offset);
-        b.from_host(on_device.storage()->data(), staged.storage()->data(), staged.storage()->bytes());
-        inputs.emplace_back(on_device);
-      }
+      inputs.emplace_back(detail::on_backend(b, std::move(staged)));
     } else if (const auto* i = std::get_if<int_input>(&in)) {
       inputs.emplace_back(i->value);
     } else if (std::holds_alternative<symbol_input>(in)) {

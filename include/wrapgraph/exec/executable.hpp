@@ -101,6 +101,41 @@ struct operand {
   }
 };
 
+// Sets the logical elements of host tensor `t` (zeroed first, gaps
+// included) from a JSON array of numbers and bools; the index of the first
+// element that is neither, or -1.
+inline std::int64_t fill_from_json(const tensor& t, const nlohmann::ordered_json& data) {
+  std::memset(t.storage()->data(), 0, t.storage()->bytes());
+  for (std::int64_t i = 0; i < t.numel(); ++i) {
+    const auto& x = data[static_cast<std::size_t>(i)];
+    if (x.is_boolean()) t.set(i, x.get<bool>() ? 1.0 : 0.0);
+    else if (x.is_number_integer()) t.set_int(i, x.get<std::int64_t>());
+    else if (x.is_number()) t.set(i, x.get<double>());
+    else return i;
+  }
+  return -1;
+}
+
+// A host tensor on `b`'s device: itself on the CPU, else a copy of its
+// storage with the same layout.
+template <backend B>
+tensor on_backend(B& b, tensor host) {
+  if (b.dev().kind == device_kind::cpu) return host;
+  tensor copy(b.memory()->allocate(host.storage()->bytes()), host.type(), host.sizes(), host.strides(), host.offset());
+  b.from_host(copy.storage()->data(), host.storage()->data(), host.storage()->bytes());
+  return copy;
+}
+
+// The config's integer values for the symbols the graph names after its
+// parameters (XBLOCK, ...): what a symbolic grid is substituted with.
+inline std::vector<std::pair<sym::expr, sym::expr>> config_substitution(sym::context& ctx, const kernel_values& config) {
+  std::vector<std::pair<sym::expr, sym::expr>> out;
+  for (const auto& [key, val] : config)
+    if (const std::int64_t* i = std::get_if<std::int64_t>(&val))
+      if (const sym::expr s = ctx.find_symbol(key)) out.emplace_back(s, ctx.integer(*i));
+  return out;
+}
+
 enum class int_op : std::uint8_t { add, sub, mul, floordiv, mod, pow, neg, abs, min, max, ceil_div };
 
 [[nodiscard]] inline std::optional<int_op> int_op_of(std::string_view target) {
@@ -235,6 +270,10 @@ class executable {
     std::size_t dim;
     bool stride;
     sym::expr expected;
+    // A compound expression (2*s0 + 1), compiled, and the ids of the
+    // symbols it reads, in the compiled order.
+    std::optional<sym::compiled_expr> compound;
+    std::vector<std::size_t> symbol_ids;
   };
   struct input_spec {
     std::string name;
@@ -332,7 +371,8 @@ class executable {
       } else if (spec.k == input_spec::kind::integer) {
         const std::int64_t* x = v.as_int();
         if (!x) throw run_error("wrapgraph.run.input_kind", "input '" + spec.name + "' is an int, got " + v.kind_name());
-        if (spec.symbol && spec.symbol.is_symbol()) bind_symbol(spec.symbol, *x, "input '" + spec.name + "'");
+        if (spec.symbol && spec.symbol.is_symbol())
+          bind_symbol(spec.symbol, *x, [&] { return "input '" + spec.name + "'"; });
       }
       slots_[spec.slot] = v;
     }
@@ -342,26 +382,51 @@ class executable {
       for (const input_check& c : checks_) {
         if ((pass == 0) != c.expected.is_symbol()) continue;
         const tensor& t = *inputs[c.input].as_tensor();
-        const std::int64_t actual = c.stride ? t.stride(static_cast<std::int64_t>(c.dim)) : t.size(static_cast<std::int64_t>(c.dim));
-        if (c.stride && t.size(static_cast<std::int64_t>(c.dim)) <= 1) continue;  // a stride of a dim of size <= 1 is free
-        const std::string what = std::string(c.stride ? "stride" : "size") + " of dimension " + std::to_string(c.dim) +
-                                 " of input '" + inputs_[c.input].name + "'";
+        const auto dim = static_cast<std::int64_t>(c.dim);
+        if (c.stride && t.size(dim) <= 1) continue;  // a stride of a dim of size <= 1 is free
+        const std::int64_t actual = c.stride ? t.stride(dim) : t.size(dim);
         if (c.expected.is_integer()) {
           if (actual != c.expected.value())
-            throw run_error("wrapgraph.run.input_size", what + " is " + std::to_string(c.expected.value()) + ", got " +
-                                                            std::to_string(actual));
+            throw run_error("wrapgraph.run.input_size", what(c) + " is " + std::to_string(c.expected.value()) +
+                                                            ", got " + std::to_string(actual));
         } else if (c.expected.is_symbol()) {
-          bind_symbol(c.expected, actual, what);
-        } else if (const auto expected = evaluate_bound(c.expected)) {
+          bind_symbol(c.expected, actual, [&] { return what(c); });
+        } else if (const auto expected = evaluate_bound(c)) {
           if (*expected != actual)
-            throw run_error("wrapgraph.run.input_size", what + " is " + sym::to_string(c.expected) + " = " +
+            throw run_error("wrapgraph.run.input_size", what(c) + " is " + sym::to_string(c.expected) + " = " +
                                                             std::to_string(*expected) + ", got " + std::to_string(actual));
         }
       }
     }
   }
 
-  void bind_symbol(sym::expr symbol, std::int64_t actual, const std::string& what) {
+  // "size of dimension 1 of input 'x'", for messages.
+  [[nodiscard]] std::string what(const input_check& c) const {
+    return std::string(c.stride ? "stride" : "size") + " of dimension " + std::to_string(c.dim) + " of input '" +
+           inputs_[c.input].name + "'";
+  }
+
+  // The value of a compound check's expression when all its symbols are bound.
+  [[nodiscard]] std::optional<std::int64_t> evaluate_bound(const input_check& c) const {
+    std::array<std::int64_t, 16> small{};
+    std::vector<std::int64_t> large;
+    std::span<std::int64_t> values(small.data(), c.symbol_ids.size());
+    if (c.symbol_ids.size() > small.size()) {
+      large.resize(c.symbol_ids.size());
+      values = large;
+    }
+    for (std::size_t j = 0; j < c.symbol_ids.size(); ++j) {
+      const std::size_t id = c.symbol_ids[j];
+      if (id >= bound_.size() || !bound_[id]) return std::nullopt;
+      values[j] = env_[id];
+    }
+    return (*c.compound)(values);
+  }
+
+  // Binds `symbol` to `actual`, or checks it against its value; `what()`
+  // names where the value comes from, for messages.
+  template <class What>
+  void bind_symbol(sym::expr symbol, std::int64_t actual, What&& what) {
     const std::size_t id = symbol.symbol_id();
     if (id >= env_.size()) {
       env_.resize(id + 1);
@@ -369,27 +434,16 @@ class executable {
     }
     if (bound_[id]) {
       if (env_[id] != actual)
-        throw run_error("wrapgraph.run.symbol_mismatch", what + " is " + std::string(symbol.name()) + " = " +
+        throw run_error("wrapgraph.run.symbol_mismatch", what() + " is " + std::string(symbol.name()) + " = " +
                                                              std::to_string(env_[id]) + ", got " + std::to_string(actual));
       return;
     }
     const sym::value_range r = symbol.range();
     if (actual < r.lo || actual > r.hi)
-      throw run_error("wrapgraph.run.symbol_range", what + " gives " + std::string(symbol.name()) + " = " +
+      throw run_error("wrapgraph.run.symbol_range", what() + " gives " + std::string(symbol.name()) + " = " +
                                                         std::to_string(actual) + ", outside its assumed range");
     env_[id] = actual;
     bound_[id] = true;
-  }
-
-  // The value of `e` when all its symbols are bound.
-  [[nodiscard]] std::optional<std::int64_t> evaluate_bound(sym::expr e) const {
-    sym::bindings b;
-    for (sym::expr s : sym::free_symbols(e)) {
-      const std::size_t id = s.symbol_id();
-      if (id >= bound_.size() || !bound_[id]) return std::nullopt;
-      b.set(s, env_[id]);
-    }
-    return sym::evaluate(e, b);
   }
 
   void execute(step& s) {
@@ -424,42 +478,45 @@ class executable {
     }
   }
 
-  // Writes parameter `i` of a kernel into its cell.
+  // Writes parameter `i` of a kernel into its cell, from a slot or a constant.
   void fill_param(const std::string& node, std::size_t i, const kernel_param& p, std::uint64_t& cell) const {
-    switch (p.k) {
-      case kernel_param::kind::pointer: {
-        const value& v = p.source.k == operand::kind::slot ? slots_[p.source.slot] : p.source.constant;
+    write_param(node, i, p.k, p.source.k == operand::kind::slot ? slots_[p.source.slot] : p.source.constant, cell);
+  }
+
+  // Writes `v` into a parameter cell as a parameter of kind `k` takes it.
+  static void write_param(const std::string& node, std::size_t i, typename kernel_param::kind k, const value& v,
+                          std::uint64_t& cell) {
+    using kind = typename kernel_param::kind;
+    auto integer = [&]() -> std::int64_t {
+      if (const std::int64_t* x = v.as_int()) return *x;
+      if (const bool* b = v.as_bool()) return *b;
+      throw run_error("wrapgraph.run.argument_kind", "node '" + node + "': argument " + std::to_string(i) +
+                                                         " is an integer parameter, got " + v.kind_name());
+    };
+    auto number = [&]() -> double {
+      if (const double* d = v.as_double()) return *d;
+      return static_cast<double>(integer());
+    };
+    auto store = [&](auto x) { std::memcpy(&cell, &x, sizeof x); };
+    switch (k) {
+      case kind::pointer: {
         const tensor* t = v.as_tensor();
         if (!t) throw run_error("wrapgraph.run.argument_kind", "node '" + node + "': argument " + std::to_string(i) +
                                                                   " is a pointer parameter, got " + v.kind_name());
-        void* ptr = t->data();
-        std::memcpy(&cell, &ptr, sizeof ptr);
+        store(t->data());
         break;
       }
-      case kernel_param::kind::i32: {
-        const std::int64_t x = int_of(p.source);
+      case kind::i32: {
+        const std::int64_t x = integer();
         if (x < std::numeric_limits<std::int32_t>::min() || x > std::numeric_limits<std::int32_t>::max())
           throw run_error("wrapgraph.run.argument_range", "node '" + node + "': argument " + std::to_string(i) + " = " +
                                                               std::to_string(x) + " does not fit an i32 parameter");
-        const auto y = static_cast<std::int32_t>(x);
-        std::memcpy(&cell, &y, sizeof y);
+        store(static_cast<std::int32_t>(x));
         break;
       }
-      case kernel_param::kind::i64: {
-        const std::int64_t x = int_of(p.source);
-        std::memcpy(&cell, &x, sizeof x);
-        break;
-      }
-      case kernel_param::kind::f32: {
-        const auto x = static_cast<float>(number_of(p.source));
-        std::memcpy(&cell, &x, sizeof x);
-        break;
-      }
-      case kernel_param::kind::f64: {
-        const double x = number_of(p.source);
-        std::memcpy(&cell, &x, sizeof x);
-        break;
-      }
+      case kind::i64: store(integer()); break;
+      case kind::f32: store(static_cast<float>(number())); break;
+      case kind::f64: store(number()); break;
     }
   }
 
@@ -482,18 +539,6 @@ class executable {
       for (std::size_t d = 0; d < 3; ++d) grid[d] = k.grid[d].get(slots_);
     }
     backend_->launch(k.kernel, grid, k.pointers.data());
-  }
-
-  std::int64_t int_of(const operand& o) const {
-    const value& v = o.k == operand::kind::slot ? slots_[o.slot] : o.constant;
-    if (const std::int64_t* i = v.as_int()) return *i;
-    if (const bool* b = v.as_bool()) return *b;
-    throw run_error("wrapgraph.run.argument_kind", std::string("an integer kernel argument got ") + v.kind_name());
-  }
-  double number_of(const operand& o) const {
-    const value& v = o.k == operand::kind::slot ? slots_[o.slot] : o.constant;
-    if (const double* d = v.as_double()) return *d;
-    return static_cast<double>(int_of(o));
   }
 
   void execute(const step& s, const op_step& o) {
@@ -640,8 +685,14 @@ class planner {
       spec.dev = t->dev.kind;
       spec.rank = t->size.size();
       for (std::size_t d = 0; d < t->size.size(); ++d) {
-        x_.checks_.push_back({index, d, false, t->size[d]});
-        x_.checks_.push_back({index, d, true, t->stride[d]});
+        for (const bool stride : {false, true}) {
+          typename executable<B>::input_check c{index, d, stride, stride ? t->stride[d] : t->size[d], {}, {}};
+          if (!c.expected.is_integer() && !c.expected.is_symbol()) {
+            c.compound.emplace(c.expected);
+            for (sym::expr s : c.compound->symbols()) c.symbol_ids.push_back(s.symbol_id());
+          }
+          x_.checks_.push_back(std::move(c));
+        }
       }
     } else if (const graph::int_meta* i = n.integer()) {
       spec.k = input_spec::kind::integer;
@@ -676,18 +727,9 @@ class planner {
     if (!c.data.is_array() || static_cast<std::int64_t>(c.data.size()) != staged.numel())
       fail("wrapgraph.compile.bad_constant", v, "constant '" + c.name + "' has " + std::to_string(c.data.size()) +
                                                     " data elements for " + std::to_string(staged.numel()) + " elements");
-    std::memset(staged.storage()->data(), 0, staged.storage()->bytes());
-    for (std::int64_t i = 0; i < staged.numel(); ++i) {
-      const auto& x = c.data[static_cast<std::size_t>(i)];
-      if (x.is_boolean()) staged.set(i, x.get<bool>() ? 1.0 : 0.0);
-      else if (x.is_number_integer()) staged.set_int(i, x.get<std::int64_t>());
-      else if (x.is_number()) staged.set(i, x.get<double>());
-      else fail("wrapgraph.compile.bad_constant", v, "element " + std::to_string(i) + " of constant '" + c.name + "' is not a number");
-    }
-    if (b_.dev().kind == device_kind::cpu) return staged;
-    tensor on_device = empty_strided(*b_.memory(), c.layout.type, size, stride, offset);
-    b_.from_host(on_device.storage()->data(), staged.storage()->data(), staged.storage()->bytes());
-    return on_device;
+    if (const std::int64_t bad = fill_from_json(staged, c.data); bad >= 0)
+      fail("wrapgraph.compile.bad_constant", v, "element " + std::to_string(bad) + " of constant '" + c.name + "' is not a number");
+    return on_backend(b_, std::move(staged));
   }
 
   std::int64_t static_int(sym::expr e, graph::vertex v, const char* what) const {
@@ -844,11 +886,7 @@ class planner {
       fail("wrapgraph.compile.bad_node", v, "a kernel call has kwargs kernel, grid (3 ints) and args (a list)");
     const kernel_definition_line* def = g_.find_kernel(*name->as_string());
     if (!def) fail("wrapgraph.compile.unknown_kernel", v, "the graph defines no kernel '" + *name->as_string() + "'");
-    std::vector<const kernel_param*> launched;
-    for (const kernel_param& p : def->signature) {
-      const bool constant = std::any_of(def->constants.begin(), def->constants.end(), [&](const auto& c) { return c.first == p.name; });
-      if (p.type != "constexpr" && !constant) launched.push_back(&p);
-    }
+    const std::vector<const kernel_param*> launched = launched_parameters(*def);
     const graph::argument_list& values = *args->as_list();
     if (values.size() != launched.size())
       fail("wrapgraph.compile.bad_node", v, "kernel '" + def->kernel + "' takes " + std::to_string(launched.size()) +
@@ -893,10 +931,7 @@ class planner {
     k.kernel = b_.load_kernel(*def, config);
     if (config != 0) {
       const std::vector<sym::expr>* launch = g_.launch_grid(v);
-      std::vector<std::pair<sym::expr, sym::expr>> values_of;
-      for (const auto& [key, val] : def->configs[config])
-        if (const std::int64_t* i = std::get_if<std::int64_t>(&val))
-          if (const sym::expr s = g_.context()->find_symbol(key)) values_of.emplace_back(s, g_.context()->integer(*i));
+      const auto values_of = config_substitution(*g_.context(), def->configs[config]);
       for (const sym::expr& e : *launch) {
         const sym::expr concrete = sym::substitute(e, std::span<const std::pair<sym::expr, sym::expr>>(values_of));
         sym::compiled_expr c(concrete);
@@ -913,7 +948,7 @@ class planner {
   // The config to launch node v with: timed at the hints when the kernel has
   // several and every symbol involved has a hint.
   std::size_t choose_config(graph::vertex v, const kernel_definition_line& def,
-                            const typename executable<B>::kernel_step&) {
+                            const typename executable<B>::kernel_step& k) {
     tuning_choice choice{g_[v].name, def.kernel, 0, {}, {}};
     if (def.configs.size() <= 1) return 0;
     if (!options_.autotune) {
@@ -922,7 +957,7 @@ class planner {
       return 0;
     }
     choice.reason = "not timed";
-    choice.config = time_configs(v, def, choice);
+    choice.config = time_configs(v, def, k, choice);
     if (options_.log) {
       std::ostringstream line;
       line.precision(3);
@@ -940,7 +975,8 @@ class planner {
     return x_.tuning_.back().config;
   }
 
-  std::size_t time_configs(graph::vertex v, const kernel_definition_line& def, tuning_choice& choice);
+  std::size_t time_configs(graph::vertex v, const kernel_definition_line& def,
+                           const typename executable<B>::kernel_step& k, tuning_choice& choice);
 
   const graph::graph& g_;
   B& b_;
@@ -952,7 +988,8 @@ class planner {
 };
 
 template <backend B>
-std::size_t planner<B>::time_configs(graph::vertex v, const kernel_definition_line& def, tuning_choice& choice) {
+std::size_t planner<B>::time_configs(graph::vertex v, const kernel_definition_line& def,
+                                     const typename executable<B>::kernel_step& k, tuning_choice& choice) {
   const graph::node& n = g_[v];
   const std::vector<sym::expr>* launch = g_.launch_grid(v);
   if (!launch) {
@@ -966,61 +1003,35 @@ std::size_t planner<B>::time_configs(graph::vertex v, const kernel_definition_li
       if (!options_.hints.find(s.name()) && !missing) missing = std::string(s.name());
     return missing ? 0 : sym::evaluate(e, options_.hints);
   };
-  const graph::argument_list& args = *n.kwarg("args")->as_list();
-  std::vector<tensor> scratch;
-  std::vector<std::uint64_t> cells(args.size(), 0);
-  std::vector<void*> pointers(args.size());
-  for (std::size_t i = 0; i < args.size(); ++i) {
+  // The arguments: zeroed scratch tensors with the layouts of the call's
+  // tensors, and the call's scalars, at the hints.
+  using operand_kind = typename operand::kind;
+  std::vector<std::uint64_t> cells(k.params.size(), 0);
+  std::vector<void*> pointers(k.params.size());
+  std::vector<value> values(k.params.size());
+  for (std::size_t i = 0; i < k.params.size() && !missing; ++i) {
+    const operand& source = k.params[i].source;
     pointers[i] = &cells[i];
-    const graph::argument& a = args[i];
-    const graph::node_ref* r = a.as_node();
-    const graph::node* used = r ? &g_[r->node] : nullptr;
-    if (used && used->tensor()) {
-      const graph::tensor_meta& m = *used->tensor();
+    if (source.k != operand_kind::slot) {
+      values[i] = source.constant;
+    } else if (const graph::tensor_meta* m = g_[source.slot].tensor()) {
       extents size, stride;
-      for (const sym::expr& e : m.size) size.push_back(at_hints(e));
-      for (const sym::expr& e : m.stride) stride.push_back(at_hints(e));
-      const std::int64_t offset = at_hints(m.offset);
+      for (const sym::expr& e : m->size) size.push_back(at_hints(e));
+      for (const sym::expr& e : m->stride) stride.push_back(at_hints(e));
+      const std::int64_t offset = at_hints(m->offset);
       if (missing) break;
-      tensor t = empty_strided(*b_.memory(), m.type, size, stride, offset);
-      std::vector<char> zeros(t.storage()->bytes(), 0);
+      tensor t = empty_strided(*b_.memory(), m->type, size, stride, offset);
+      const std::vector<char> zeros(t.storage()->bytes(), 0);
       b_.from_host(t.storage()->data(), zeros.data(), zeros.size());
-      void* ptr = t.data();
-      std::memcpy(&cells[i], &ptr, sizeof ptr);
-      scratch.push_back(std::move(t));
-    } else {
-      // A scalar: the int node's value at the hints, or the constant.
-      const kernel_param* p = nullptr;
-      std::size_t launched = 0;
-      for (const kernel_param& q : def.signature) {
-        const bool constant = std::any_of(def.constants.begin(), def.constants.end(), [&](const auto& c) { return c.first == q.name; });
-        if (q.type == "constexpr" || constant) continue;
-        if (launched++ == i) p = &q;
-      }
-      double x = 0;
-      if (used && used->integer()) x = static_cast<double>(at_hints(used->integer()->value));
-      else if (const std::int64_t* c = a.as_int()) x = static_cast<double>(*c);
-      else if (const double* d = std::get_if<double>(&a.value)) x = *d;
-      if (p && (p->type == "i32")) {
-        const auto y = static_cast<std::int32_t>(x);
-        std::memcpy(&cells[i], &y, sizeof y);
-      } else if (p && p->type == "i64") {
-        const auto y = static_cast<std::int64_t>(x);
-        std::memcpy(&cells[i], &y, sizeof y);
-      } else if (p && p->type == "fp32") {
-        const auto y = static_cast<float>(x);
-        std::memcpy(&cells[i], &y, sizeof y);
-      } else {
-        std::memcpy(&cells[i], &x, sizeof x);
-      }
+      values[i] = std::move(t);
+    } else if (const graph::int_meta* m = g_[source.slot].integer()) {
+      values[i] = at_hints(m->value);
     }
+    if (!missing) executable<B>::write_param(n.name, i, k.params[i].k, values[i], cells[i]);
   }
   std::vector<launch_grid> grids;
   for (std::size_t c = 0; c < def.configs.size() && !missing; ++c) {
-    std::vector<std::pair<sym::expr, sym::expr>> values_of;
-    for (const auto& [key, val] : def.configs[c])
-      if (const std::int64_t* i = std::get_if<std::int64_t>(&val))
-        if (const sym::expr s = g_.context()->find_symbol(key)) values_of.emplace_back(s, g_.context()->integer(*i));
+    const auto values_of = config_substitution(*g_.context(), def.configs[c]);
     launch_grid grid{1, 1, 1};
     for (std::size_t d = 0; d < launch->size() && d < 3; ++d)
       grid[d] = at_hints(sym::substitute((*launch)[d], std::span<const std::pair<sym::expr, sym::expr>>(values_of)));
@@ -1032,12 +1043,12 @@ std::size_t planner<B>::time_configs(graph::vertex v, const kernel_definition_li
   }
   std::size_t best = 0;
   for (std::size_t c = 0; c < def.configs.size(); ++c) {
-    const typename B::kernel k = b_.load_kernel(def, c);
-    b_.launch(k, grids[c], pointers.data());  // warm up
+    const typename B::kernel kernel = b_.load_kernel(def, c);
+    b_.launch(kernel, grids[c], pointers.data());  // warm up
     b_.synchronize();
     double fastest = std::numeric_limits<double>::infinity();
     for (int repeat = 0; repeat < 5; ++repeat)
-      fastest = std::min(fastest, b_.seconds([&] { b_.launch(k, grids[c], pointers.data()); }));
+      fastest = std::min(fastest, b_.seconds([&] { b_.launch(kernel, grids[c], pointers.data()); }));
     choice.seconds.push_back(fastest);
     if (fastest < choice.seconds[best]) best = c;
   }

@@ -9,6 +9,7 @@
 /// members whose format name is not a C++ identifier (`new`, `expr`).
 /// JSON I/O, equality and printing are written once over this reflection.
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <optional>
@@ -118,6 +119,18 @@ struct kernel_definition_line {
                            (kernel_values, constants), (std::vector<kernel_values>, configs),
                            (meta_data, meta));
 };
+
+/// The parameters a call of `def` passes, in order: the signature minus the
+/// `constexpr` parameters minus those fixed in `constants`.
+[[nodiscard]] inline std::vector<const kernel_param*> launched_parameters(const kernel_definition_line& def) {
+  std::vector<const kernel_param*> out;
+  for (const kernel_param& p : def.signature) {
+    const bool fixed = std::any_of(def.constants.begin(), def.constants.end(),
+                                   [&](const auto& c) { return c.first == p.name; });
+    if (p.type != "constexpr" && !fixed) out.push_back(&p);
+  }
+  return out;
+}
 
 /// Launches a defined kernel over a grid of one to three dimensions.
 struct kernel_call_line {

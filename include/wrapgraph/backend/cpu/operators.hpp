@@ -227,26 +227,25 @@ template <class T>
   else
     return narrow<T>(widen(a) * widen(b));
 }
-/// max and min that propagate NaN.
-template <class T>
-[[nodiscard]] T maximum(T a, T b) noexcept {
+/// a or b, whichever `second_wins(a, b)` (on widened values) picks; a NaN
+/// always wins, so max and min propagate NaN.
+template <class T, class SecondWins>
+[[nodiscard]] T pick(T a, T b, SecondWins second_wins) noexcept {
   if constexpr (is_float_v<T>) {
     const auto x = widen(a), y = widen(b);
     if (std::isnan(x)) return a;
     if (std::isnan(y)) return b;
-    return x < y ? b : a;
+    return second_wins(x, y) ? b : a;
   } else
-    return a < b ? b : a;
+    return second_wins(a, b) ? b : a;
+}
+template <class T>
+[[nodiscard]] T maximum(T a, T b) noexcept {
+  return pick(a, b, [](auto x, auto y) { return x < y; });
 }
 template <class T>
 [[nodiscard]] T minimum(T a, T b) noexcept {
-  if constexpr (is_float_v<T>) {
-    const auto x = widen(a), y = widen(b);
-    if (std::isnan(x)) return a;
-    if (std::isnan(y)) return b;
-    return y < x ? b : a;
-  } else
-    return b < a ? b : a;
+  return pick(a, b, [](auto x, auto y) { return y < x; });
 }
 
 [[nodiscard]] inline std::int64_t floor_div(std::int64_t a, std::int64_t b) noexcept {  // b != 0, not MIN / -1
