@@ -14,9 +14,9 @@
 
 namespace wrapgraph::graph::testing {
 
-inline tensor_meta tensor(dtype t, std::vector<sym::expr> size, std::vector<sym::expr> stride, sym::expr offset,
-                          device dev = cpu) {
-  return {t, dev, std::move(size), std::move(stride), offset};
+inline tensor_meta tensor(dtype t, const std::vector<sym::expr>& size, const std::vector<sym::expr>& stride,
+                          sym::expr offset, device dev = cpu) {
+  return {t, dev, expr_list(size.begin(), size.end()), expr_list(stride.begin(), stride.end()), offset};
 }
 
 // One branch of a conditional: an input, a buffer a kernel writes, and the

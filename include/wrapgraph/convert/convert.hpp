@@ -52,8 +52,8 @@ struct kernel_info {
 /// A list of arguments, each moved in (a braced list would copy each one,
 /// and with it every nested list).
 template <class... T>
-argument_list list_of(T&&... values) {
-  argument_list out;
+argument_list list_of(graph::node_allocator<argument> a, T&&... values) {
+  argument_list out(a);
   out.reserve(sizeof...(T));
   (out.emplace_back(std::forward<T>(values)), ...);
   return out;
@@ -61,8 +61,8 @@ argument_list list_of(T&&... values) {
 
 /// Keyword arguments, each value moved in.
 template <class... T>
-keyword_arguments kwargs_of(std::pair<const char*, T>&&... entries) {
-  keyword_arguments out;
+keyword_arguments kwargs_of(graph::node_allocator<argument> a, std::pair<const char*, T>&&... entries) {
+  keyword_arguments out(a);
   out.reserve(sizeof...(T));
   (out.emplace_back(entries.first, std::move(entries.second)), ...);
   return out;
@@ -246,7 +246,8 @@ class converter {
     }
     check_new_name(l.new_buffer.name);
     const sym::expr offset = offset_of(layout);
-    const bool same_layout = meta->size == layout.size && meta->stride == layout.stride && meta->offset == offset;
+    const bool same_layout = std::ranges::equal(meta->size, layout.size) && std::ranges::equal(meta->stride, layout.stride) &&
+                             meta->offset == offset;
     if (same_layout) {
       define(l.new_buffer.name, old);
       return;
@@ -354,8 +355,7 @@ class converter {
     auto bind = [&](const std::string& name, sym::expr value) {
       if (const sym::expr s = ctx().find_symbol(name)) known.emplace_back(s, value);  // a config value wins
     };
-    argument_list args;
-    args.reserve(l.args.size());
+    argument_list args = new_list(l.args.size());
     for (std::size_t i = 0; i < l.args.size(); ++i) {
       const kernel_param& p = *info.launched[i];
       const place where("argument", i, p.name);
@@ -374,14 +374,14 @@ class converter {
         args.push_back(s.arg);
       }
     }
-    argument_list grid;
-    grid.reserve(3);
+    argument_list grid = new_list(3);
     for (const sym::expr& g : l.grid) grid.push_back(lower(sym::substitute(g, {known.data(), known.size()})));
     while (grid.size() < 3) grid.emplace_back(std::int64_t{1});
     const vertex v = graph_.call(
         "wrapgraph.kernel_call", l.kernel, {},
-        kwargs_of(std::pair("kernel", argument(l.kernel)), std::pair("grid", argument(std::move(grid))),
-                  std::pair("config", info.config), std::pair("args", argument(std::move(args)))));
+        kwargs_of(graph_.allocator(), std::pair("kernel", argument(l.kernel)),
+                  std::pair("grid", argument(std::move(grid))), std::pair("config", copy_of(info.config)),
+                  std::pair("args", argument(std::move(args)))));
     if (info.definition->configs.size() > 1) {
       // Another config may be chosen at run time: keep the grid with the
       // config's parameters as symbols (the call's arguments substituted).
@@ -533,7 +533,7 @@ class converter {
       fail("wrapgraph.program.bad_argument", l.kernel + " needs a reduce");
     }
     const vertex v = graph_.call(l.kernel, default_name(l.kernel),
-                                 list_of(node_ref{self}, l.dim, node_ref{index}, std::move(src)), std::move(kwargs),
+                                 list_of(graph_.allocator(), node_ref{self}, l.dim, node_ref{index}, std::move(src)), std::move(kwargs),
                                  graph_[self].meta);
     remap_mutated(l.self, v);
   }
@@ -549,7 +549,7 @@ class converter {
     }
     const vertex values = tensor_argument(l.values, "values");
     const vertex v = graph_.call("aten.index_put_.default", "index_put_",
-                                 list_of(node_ref{self}, std::move(indices), node_ref{values}, l.accumulate), {},
+                                 list_of(graph_.allocator(), node_ref{self}, std::move(indices), node_ref{values}, l.accumulate), {},
                                  graph_[self].meta);
     remap_mutated(l.self, v);
   }
@@ -714,7 +714,7 @@ class converter {
   argument binary(std::string target, sym::expr value, sym::expr a, sym::expr b) {
     argument x = lower(a);
     argument y = lower(b);
-    return node_of(std::move(target), value, {std::move(x), std::move(y)});
+    return node_of(std::move(target), value, list_of(graph_.allocator(), std::move(x), std::move(y)));
   }
 
   // a0 + a1 + ... as a chain whose every prefix is a (hash-consed)
@@ -780,8 +780,7 @@ class converter {
   }
 
   argument_list lower_all(const std::vector<sym::expr>& exprs) {
-    argument_list out;
-    out.reserve(exprs.size());
+    argument_list out = new_list(exprs.size());
     for (const sym::expr& e : exprs) out.push_back(lower(e));
     return out;
   }
@@ -791,7 +790,40 @@ class converter {
   }
 
   graph::tensor_meta tensor_meta_of(const tensor_layout& layout) {
-    return graph::tensor_meta{layout.type, layout.dev, layout.size, layout.stride, offset_of(layout)};
+    return tensor_meta_of(layout.type, layout.dev, layout.size, layout.stride, offset_of(layout));
+  }
+  graph::tensor_meta tensor_meta_of(dtype type, device dev, const std::vector<sym::expr>& size,
+                                    const std::vector<sym::expr>& stride, sym::expr offset) {
+    const auto a = graph_.allocator<sym::expr>();
+    return graph::tensor_meta{type, dev, graph::expr_list(size.begin(), size.end(), a),
+                              graph::expr_list(stride.begin(), stride.end(), a), offset};
+  }
+
+  // ---- lists in the graph's arena ---------------------------------------------
+
+  argument_list new_list(std::size_t capacity) {
+    argument_list l(graph_.allocator());
+    l.reserve(capacity);
+    return l;
+  }
+  keyword_arguments new_kwargs(std::size_t capacity) {
+    keyword_arguments m(graph_.allocator());
+    m.reserve(capacity);
+    return m;
+  }
+  // A deep copy whose lists are in the graph's arena.
+  argument copy_of(const argument& a) {
+    if (const argument_list* l = a.as_list()) {
+      argument_list out = new_list(l->size());
+      for (const argument& x : *l) out.push_back(copy_of(x));
+      return out;
+    }
+    if (const graph::argument_map* m = a.as_map()) {
+      keyword_arguments out = new_kwargs(m->size());
+      for (const auto& [k, v] : *m) out.emplace_back(k, copy_of(v));
+      return out;
+    }
+    return a;
   }
 
   // `kind` and `name` say whose layout it is ("buffer", "buf0"); the
@@ -821,8 +853,7 @@ class converter {
                                                "' has offset " + sym::to_string(offset_of(layout)) +
                                                " (allocate it, then take a reinterpret view)");
     }
-    keyword_arguments kwargs;
-    kwargs.reserve(2 + extra.size());
+    keyword_arguments kwargs = new_kwargs(2 + extra.size());
     kwargs.emplace_back("dtype", argument(std::string(to_string(layout.type))));
     kwargs.emplace_back("device", argument(to_string(layout.dev)));
     for (auto& kv : extra) kwargs.push_back(std::move(kv));
@@ -830,7 +861,8 @@ class converter {
     // order, and lowering creates nodes).
     argument sizes = lower_all(layout.size);
     argument strides = lower_all(layout.stride);
-    const vertex v = graph_.call(std::move(target), buffer.name, list_of(std::move(sizes), std::move(strides)),
+    const vertex v = graph_.call(std::move(target), buffer.name,
+                                 list_of(graph_.allocator(), std::move(sizes), std::move(strides)),
                                  std::move(kwargs), tensor_meta_of(layout));
     define(buffer.name, v);
     return v;
@@ -842,8 +874,9 @@ class converter {
     argument sizes = lower_all(size);  // in order: lowering creates nodes
     argument strides = lower_all(stride);
     argument start = lower(offset);
-    argument_list args = list_of(node_ref{input}, std::move(sizes), std::move(strides), std::move(start));
-    graph::tensor_meta meta{base.type, base.dev, size, stride, offset};
+    argument_list args =
+        list_of(graph_.allocator(), node_ref{input}, std::move(sizes), std::move(strides), std::move(start));
+    graph::tensor_meta meta = tensor_meta_of(base.type, base.dev, size, stride, offset);
     return graph_.call("torch.as_strided", name, std::move(args), {}, std::move(meta));
   }
 
@@ -928,15 +961,13 @@ class converter {
   }
 
   argument_list extern_args(const std::vector<ref>& refs) {
-    argument_list out;
-    out.reserve(refs.size());
+    argument_list out = new_list(refs.size());
     for (std::size_t i = 0; i < refs.size(); ++i) out.push_back(extern_argument(refs[i], place("argument", i)));
     return out;
   }
 
   keyword_arguments extern_kwargs(const keyword_args& kwargs) {
-    keyword_arguments out;
-    out.reserve(kwargs.size() + 1);  // and an out argument
+    keyword_arguments out = new_kwargs(kwargs.size() + 1);  // and an out argument
     for (const auto& [key, value] : kwargs) {
       if (key == "out") fail("wrapgraph.program.bad_argument", "the out argument goes in the line's 'out' field");
       out.emplace_back(key, extern_argument(value, place("keyword argument", std::string_view::npos, key)));

@@ -3,7 +3,7 @@
 ///
 /// Entries live in one dense vector in insertion order; a power-of-two index
 /// of 8-byte slots (a 32-bit hash and an entry number) is probed linearly and
-/// erased by backward shift. Keys are copied into chunks of characters that
+/// erased by backward shift. Keys are copied into an arena whose chunks
 /// never move, so an entry is a string_view and its value: no allocation per
 /// key, and a probe reads 8 bytes a slot, not a std::string. A node-based
 /// std::unordered_map would chase a pointer per entry and allocate per key.
@@ -18,6 +18,8 @@
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include <wrapgraph/detail/arena.hpp>
 
 namespace wrapgraph::detail {
 
@@ -53,9 +55,7 @@ class string_map {
   void swap(string_map& other) noexcept {
     entries_.swap(other.entries_);
     index_.swap(other.index_);
-    chunks_.swap(other.chunks_);
-    std::swap(chunk_left_, other.chunk_left_);
-    std::swap(chunk_next_, other.chunk_next_);
+    keys_.swap(other.keys_);
   }
 
   /// The value of `key`, or null.
@@ -133,19 +133,17 @@ class string_map {
     while (capacity < 2 * n) capacity *= 2;
     if (capacity > index_.size()) rehash(capacity);
     entries_.reserve(n);
+    advise_huge_pages(entries_);
   }
 
   void clear() noexcept {
     entries_.clear();
     index_.clear();
-    chunks_.clear();
-    chunk_left_ = 0;
-    chunk_next_ = nullptr;
+    keys_.reset();
   }
 
  private:
   static constexpr std::size_t npos = static_cast<std::size_t>(-1);
-  static constexpr std::size_t chunk_size = 64 * 1024;
 
   // A slot is 0 when empty, else the key's 32-bit hash and the entry's
   // number plus one.
@@ -176,7 +174,10 @@ class string_map {
   }
 
   void rehash(std::size_t capacity) {
-    std::vector<std::uint64_t> index(capacity, 0);
+    std::vector<std::uint64_t> index;
+    index.reserve(capacity);
+    advise_huge_pages(index);  // before the zeroes are written
+    index.resize(capacity, 0);
     const std::size_t m = capacity - 1;
     for (std::uint64_t slot : index_) {
       if (!slot) continue;
@@ -190,24 +191,15 @@ class string_map {
   // A copy of `key` in storage that never moves.
   std::string_view keep(std::string_view key) {
     if (key.empty()) return {};
-    if (key.size() > chunk_left_) {
-      const std::size_t size = std::max(chunk_size, key.size());
-      chunks_.push_back(std::unique_ptr<char[]>(new char[size]));
-      chunk_next_ = chunks_.back().get();
-      chunk_left_ = size;
-    }
-    std::memcpy(chunk_next_, key.data(), key.size());
-    const std::string_view kept(chunk_next_, key.size());
-    chunk_next_ += key.size();
-    chunk_left_ -= key.size();
-    return kept;
+    if (!keys_) keys_ = std::make_unique<arena>();
+    char* kept = static_cast<char*>(keys_->allocate(key.size(), 1));
+    std::memcpy(kept, key.data(), key.size());
+    return {kept, key.size()};
   }
 
   std::vector<entry> entries_;
   std::vector<std::uint64_t> index_;
-  std::vector<std::unique_ptr<char[]>> chunks_;
-  std::size_t chunk_left_ = 0;
-  char* chunk_next_ = nullptr;
+  std::unique_ptr<arena> keys_;
 };
 
 }  // namespace wrapgraph::detail

@@ -8,9 +8,11 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <new>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <unordered_map>
 #include <utility>
 #include <variant>
@@ -18,6 +20,7 @@
 
 #include <boost/graph/adjacency_list.hpp>
 
+#include <wrapgraph/detail/arena.hpp>
 #include <wrapgraph/detail/string_map.hpp>
 #include <wrapgraph/error.hpp>
 #include <wrapgraph/lines/types.hpp>
@@ -70,11 +73,60 @@ struct node_ref {
   friend constexpr bool operator==(node_ref, node_ref) = default;
 };
 
+/// The allocator of the lists in a node: it draws from the arena of the
+/// graph that made it (see graph::allocator()), or from the heap when
+/// default-constructed, so that lists built anywhere still work. Moves keep
+/// the allocator and copies take the heap one, as std::pmr's allocators do
+/// across containers; unlike those, a move assignment takes the source's
+/// arena, so that moving a list into a node never copies it.
+///
+/// A list moved out of a node keeps pointing into its graph's arena, so it
+/// must not outlive the graph; a copy is independent.
+template <class T>
+class node_allocator {
+ public:
+  using value_type = T;
+  using propagate_on_container_move_assignment = std::true_type;
+  using propagate_on_container_swap = std::true_type;
+  using propagate_on_container_copy_assignment = std::false_type;
+  using is_always_equal = std::false_type;
+
+  node_allocator() noexcept = default;
+  explicit node_allocator(wrapgraph::detail::arena* a) noexcept : arena_(a) {}
+  template <class U>
+  node_allocator(const node_allocator<U>& other) noexcept : arena_(other.arena()) {}
+
+  [[nodiscard]] T* allocate(std::size_t n) {
+    if (n > static_cast<std::size_t>(-1) / sizeof(T)) throw std::bad_array_new_length();
+    if (!arena_) return static_cast<T*>(::operator new(n * sizeof(T)));
+    return static_cast<T*>(arena_->allocate(n * sizeof(T), alignof(T)));
+  }
+  void deallocate(T* p, std::size_t n) noexcept {
+    if (!arena_)
+      ::operator delete(p, n * sizeof(T));
+    else
+      arena_->deallocate(p, n * sizeof(T));
+  }
+  /// Copies of a list are on the heap: they outlive the graph they came from.
+  [[nodiscard]] node_allocator select_on_container_copy_construction() const noexcept { return {}; }
+
+  [[nodiscard]] wrapgraph::detail::arena* arena() const noexcept { return arena_; }
+  template <class U>
+  friend bool operator==(const node_allocator& a, const node_allocator<U>& b) noexcept {
+    return a.arena() == b.arena();
+  }
+
+ private:
+  wrapgraph::detail::arena* arena_ = nullptr;
+};
+
 struct argument;
-using argument_list = std::vector<argument>;
+using argument_list = std::vector<argument, node_allocator<argument>>;
 /// Named arguments in order: a Python dict with string keys, a JSON object
 /// (e.g. a kernel call's `config`).
-using argument_map = std::vector<std::pair<std::string, argument>>;
+using argument_map = std::vector<std::pair<std::string, argument>, node_allocator<std::pair<std::string, argument>>>;
+/// Sizes and strides in a node's meta.
+using expr_list = std::vector<sym::expr, node_allocator<sym::expr>>;
 
 /// An argument of a node: None, an integer, a float, a bool, a string, a
 /// node, a list of arguments, or a map of named arguments. Symbolic values
@@ -111,8 +163,8 @@ using keyword_arguments = argument_map;
 struct tensor_meta {
   dtype type = dtype::float32;
   device dev = cpu;
-  std::vector<sym::expr> size;
-  std::vector<sym::expr> stride;
+  expr_list size;
+  expr_list stride;
   sym::expr offset;
 };
 
@@ -224,9 +276,22 @@ class graph {
   /// Room for `nodes` nodes and about twice as many uses, so that building a
   /// large graph does not move it around.
   void reserve(std::size_t nodes) {
-    bgl().m_vertices.reserve(nodes);
-    bgl().m_edges.reserve(2 * nodes);
+    ir& g = bgl();
+    g.m_vertices.reserve(nodes);
+    g.m_edges.reserve(2 * nodes);
+    wrapgraph::detail::advise_huge_pages(g.m_vertices);
+    wrapgraph::detail::advise_huge_pages(g.m_edges);
     names_.reserve(nodes);
+  }
+
+  /// An allocator for the lists of this graph's nodes (args, kwargs, sizes,
+  /// strides): lists built with it live in the graph's arena, in large
+  /// chunks, and cost no allocation call of their own. Lists built without
+  /// it work the same from the heap.
+  template <class T = argument>
+  [[nodiscard]] node_allocator<T> allocator() {
+    if (!arena_) arena_ = std::make_unique<wrapgraph::detail::arena>();
+    return node_allocator<T>(arena_.get());
   }
 
   [[nodiscard]] node& operator[](vertex v) { return bgl()[v]; }
@@ -351,6 +416,8 @@ class graph {
   }
 
   std::shared_ptr<sym::context> ctx_;
+  // Declared before the BGL graph, so destroyed after the nodes that use it.
+  std::unique_ptr<wrapgraph::detail::arena> arena_;
   std::unique_ptr<ir> g_;
   wrapgraph::detail::string_map<vertex> names_;
   wrapgraph::detail::string_map<std::size_t> suffix_;
@@ -383,6 +450,7 @@ inline graph::graph(const graph& other)
 // The context is shared, not taken: a moved-from graph keeps its context.
 inline graph::graph(graph&& other) noexcept
     : ctx_(other.ctx_),
+      arena_(std::move(other.arena_)),
       g_(std::move(other.g_)),
       names_(std::move(other.names_)),
       suffix_(std::move(other.suffix_)),
@@ -400,7 +468,8 @@ inline graph::graph(graph&& other) noexcept
 inline graph& graph::operator=(graph&& other) noexcept {
   if (this == &other) return *this;
   ctx_ = other.ctx_;
-  g_ = std::move(other.g_);
+  g_ = std::move(other.g_);  // the nodes go before the arena they use
+  arena_ = std::move(other.arena_);
   names_ = std::move(other.names_);
   suffix_ = std::move(other.suffix_);
   output_ = std::exchange(other.output_, std::nullopt);

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <ostream>
 #include <sstream>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -87,7 +88,7 @@ namespace detail {
 // The Python/sympy text of an expression; a null offset reads 0.
 [[nodiscard]] inline std::string expr_text(sym::expr e) { return e.is_null() ? std::string("0") : sym::to_string(e); }
 
-[[nodiscard]] inline std::string expr_list_text(const std::vector<sym::expr>& v) {
+[[nodiscard]] inline std::string expr_list_text(std::span<const sym::expr> v) {
   std::string out = "[";
   for (std::size_t i = 0; i < v.size(); ++i) out += (i ? ", " : "") + expr_text(v[i]);
   return out + "]";
