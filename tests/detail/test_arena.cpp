@@ -126,3 +126,14 @@ TEST_CASE("node_allocator: a copied graph outlives its source, a moved graph kee
   }
   CHECK((*copy)[1].args.get_allocator().arena() == nullptr);
 }
+
+TEST_CASE("node_allocator: graph::add puts a node's lists of uses in the arena") {
+  graph g;
+  const vertex x = g.placeholder("x");
+  const vertex y = g.call("operator.add", "add", {node_ref{x}, node_ref{x}});
+  const auto& stored = g.bgl().m_vertices;
+  CHECK(stored[x].m_out_edges.get_allocator() == g.allocator());
+  CHECK(stored[y].m_in_edges.get_allocator() == g.allocator());
+  CHECK(boost::out_degree(x, g.bgl()) == 2);
+  CHECK(boost::in_degree(y, g.bgl()) == 2);
+}

@@ -133,7 +133,6 @@ class string_map {
     while (capacity < 2 * n) capacity *= 2;
     if (capacity > index_.size()) rehash(capacity);
     entries_.reserve(n);
-    advise_huge_pages(entries_);
   }
 
   void clear() noexcept {
@@ -174,10 +173,7 @@ class string_map {
   }
 
   void rehash(std::size_t capacity) {
-    std::vector<std::uint64_t> index;
-    index.reserve(capacity);
-    advise_huge_pages(index);  // before the zeroes are written
-    index.resize(capacity, 0);
+    std::vector<std::uint64_t> index(capacity, 0);
     const std::size_t m = capacity - 1;
     for (std::uint64_t slot : index_) {
       if (!slot) continue;

@@ -35,23 +35,41 @@ namespace wrapgraph::graph {
 
 namespace detail {
 
-/// True for Python's keywords, which cannot name a value.
-[[nodiscard]] constexpr bool is_python_keyword(std::string_view s) noexcept {
-  constexpr std::string_view keywords[] = {
-      "False", "None",   "True",    "and",      "as",       "assert", "async", "await",
-      "break", "class",  "continue", "def",     "del",      "elif",   "else",  "except",
-      "finally", "for",  "from",    "global",   "if",       "import", "in",    "is",
-      "lambda", "nonlocal", "not",  "or",       "pass",     "raise",  "return", "try",
-      "while", "with",   "yield"};
-  for (std::string_view k : keywords)
-    if (s == k) return true;
-  return false;
-}
+inline constexpr std::string_view python_keywords[] = {
+    "False", "None",   "True",    "and",      "as",       "assert", "async", "await",
+    "break", "class",  "continue", "def",     "del",      "elif",   "else",  "except",
+    "finally", "for",  "from",    "global",   "if",       "import", "in",    "is",
+    "lambda", "nonlocal", "not",  "or",       "pass",     "raise",  "return", "try",
+    "while", "with",   "yield"};
 
 /// Names a node cannot take, as printed Python could not bind them: the
 /// keywords, the method's `self`, and the modules the printed code calls into.
+inline constexpr std::string_view reserved_names[] = {"self", "torch", "operator", "wrapgraph"};
+
+// A word's length, first and last character in one integer: most names
+// (buf12, sym_size_int_3) differ from every keyword in it, so they are told
+// apart without comparing characters.
+[[nodiscard]] constexpr std::uint32_t word_shape(std::string_view s) noexcept {
+  return s.empty() ? 0
+                   : (static_cast<std::uint32_t>(s.size()) << 16) |
+                         (static_cast<std::uint32_t>(static_cast<unsigned char>(s.front())) << 8) |
+                         static_cast<unsigned char>(s.back());
+}
+
+template <std::size_t N>
+[[nodiscard]] constexpr bool is_one_of(std::string_view s, const std::string_view (&words)[N]) noexcept {
+  const std::uint32_t shape = word_shape(s);
+  for (std::string_view w : words)
+    if (word_shape(w) == shape && w == s) return true;
+  return false;
+}
+
+/// True for Python's keywords, which cannot name a value.
+[[nodiscard]] constexpr bool is_python_keyword(std::string_view s) noexcept { return is_one_of(s, python_keywords); }
+
+/// True for names a node cannot take: Python's keywords and reserved_names.
 [[nodiscard]] constexpr bool is_reserved_name(std::string_view s) noexcept {
-  return is_python_keyword(s) || s == "self" || s == "torch" || s == "operator" || s == "wrapgraph";
+  return is_python_keyword(s) || is_one_of(s, reserved_names);
 }
 
 }  // namespace detail
@@ -203,9 +221,29 @@ struct use {
   std::size_t position = 0;
 };
 
+/// BGL's storage selector for a node's lists of uses (its out- and in-edge
+/// lists): a std::vector with a node_allocator, so that graph::add puts them
+/// in the graph's arena. It behaves as boost::vecS.
+struct use_list_s {};
+
+}  // namespace wrapgraph::graph
+
+namespace boost {
+template <class T>
+struct container_gen<wrapgraph::graph::use_list_s, T> {
+  using type = std::vector<T, wrapgraph::graph::node_allocator<T>>;
+};
+template <>
+struct parallel_edge_traits<wrapgraph::graph::use_list_s> {
+  using type = allow_parallel_edge_tag;
+};
+}  // namespace boost
+
+namespace wrapgraph::graph {
+
 /// The Boost.Graph type: BGL algorithms (topological_sort, write_graphviz,
 /// ...) work on it directly.
-using ir = boost::adjacency_list<boost::vecS, boost::vecS, boost::bidirectionalS, node, use, boost::no_property,
+using ir = boost::adjacency_list<use_list_s, boost::vecS, boost::bidirectionalS, node, use, boost::no_property,
                                  boost::vecS>;
 
 /// A graph: the BGL graph in program order, its names, its output, its
@@ -236,6 +274,9 @@ class graph {
              keyword_arguments kwargs = {}, node_meta meta = {}) {
     ir& g = bgl();
     const vertex v = boost::add_vertex(g);
+    auto& stored = g.m_vertices[v];
+    stored.m_out_edges = decltype(stored.m_out_edges)(allocator());
+    stored.m_in_edges = decltype(stored.m_in_edges)(allocator());
     node& n = g[v];
     n.op = op;
     n.name = claim_name(name_hint, v);
@@ -279,9 +320,9 @@ class graph {
     ir& g = bgl();
     g.m_vertices.reserve(nodes);
     g.m_edges.reserve(2 * nodes);
-    wrapgraph::detail::advise_huge_pages(g.m_vertices);
-    wrapgraph::detail::advise_huge_pages(g.m_edges);
     names_.reserve(nodes);
+    (void)allocator();
+    arena_->expect(nodes * expected_list_bytes);
   }
 
   /// An allocator for the lists of this graph's nodes (args, kwargs, sizes,
@@ -414,6 +455,9 @@ class graph {
       boost::add_edge(r.node, user, use{position++}, g);
     });
   }
+
+  // About what the lists of a converted node take in the arena.
+  static constexpr std::size_t expected_list_bytes = 256;
 
   std::shared_ptr<sym::context> ctx_;
   // Declared before the BGL graph, so destroyed after the nodes that use it.
