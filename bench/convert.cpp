@@ -1,6 +1,7 @@
 // The `convert` suite: converting generated programs of 10^3 to 10^6 lines
 // with a realistic mix of lines, in lines per second.
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -59,8 +60,12 @@ void run_convert() {
   for (std::size_t lines : {std::size_t{1000}, std::size_t{10000}, std::size_t{100000}, std::size_t{1000000}}) {
     const program p = generate(lines);
     std::size_t nodes = 0;
-    const int repeats = lines >= 1000000 ? 3 : (lines >= 100000 ? 5 : 9);
-    // Conversion alone: each result is destroyed after its timing.
+    // About 2*10^5 lines converted per size (at least 5 conversions, 3 of
+    // the largest program), so that the median of the small sizes spans a
+    // fifth of a second, not a few milliseconds that one burst of activity
+    // elsewhere on the machine can fill. Each conversion writes into fresh
+    // memory: every result is kept until all are timed.
+    const int repeats = static_cast<int>(std::max<std::size_t>(lines >= 1000000 ? 3 : 5, 200000 / lines));
     std::vector<graph::graph> results;
     results.reserve(repeats + 1);  // and the untimed first call
     const double seconds = bench::median_seconds(repeats, [&] {
