@@ -42,8 +42,8 @@ inline constexpr std::string_view python_keywords[] = {
     "lambda", "nonlocal", "not",  "or",       "pass",     "raise",  "return", "try",
     "while", "with",   "yield"};
 
-/// Names a node cannot take, as printed Python could not bind them: the
-/// keywords, the method's `self`, and the modules the printed code calls into.
+/// Besides the keywords, the names printed Python could not bind to a node:
+/// the method's `self` and the modules the printed code calls into.
 inline constexpr std::string_view reserved_names[] = {"self", "torch", "operator", "wrapgraph"};
 
 // A word's length, first and last character in one integer: most names
