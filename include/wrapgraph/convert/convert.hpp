@@ -49,25 +49,6 @@ struct kernel_info {
   graph::argument config;  ///< the chosen config as a graph argument
 };
 
-/// A list of arguments, each moved in (a braced list would copy each one,
-/// and with it every nested list).
-template <class... T>
-argument_list list_of(graph::node_allocator<argument> a, T&&... values) {
-  argument_list out(a);
-  out.reserve(sizeof...(T));
-  (out.emplace_back(std::forward<T>(values)), ...);
-  return out;
-}
-
-/// Keyword arguments, each value moved in.
-template <class... T>
-keyword_arguments kwargs_of(graph::node_allocator<argument> a, std::pair<const char*, T>&&... entries) {
-  keyword_arguments out(a);
-  out.reserve(sizeof...(T));
-  (out.emplace_back(entries.first, std::move(entries.second)), ...);
-  return out;
-}
-
 /// The value a pointer parameter type names (`*fp32` → float32).
 inline std::optional<dtype> pointer_dtype(std::string_view type) {
   if (!type.starts_with('*')) return std::nullopt;
@@ -246,8 +227,8 @@ class converter {
     }
     check_new_name(l.new_buffer.name);
     const sym::expr offset = offset_of(layout);
-    const bool same_layout = std::ranges::equal(meta->size, layout.size) && std::ranges::equal(meta->stride, layout.stride) &&
-                             meta->offset == offset;
+    const bool same_layout = std::ranges::equal(meta->size, layout.size) &&
+                             std::ranges::equal(meta->stride, layout.stride) && meta->offset == offset;
     if (same_layout) {
       define(l.new_buffer.name, old);
       return;
@@ -379,9 +360,8 @@ class converter {
     while (grid.size() < 3) grid.emplace_back(std::int64_t{1});
     const vertex v = graph_.call(
         "wrapgraph.kernel_call", l.kernel, {},
-        kwargs_of(graph_.allocator(), std::pair("kernel", argument(l.kernel)),
-                  std::pair("grid", argument(std::move(grid))), std::pair("config", copy_of(info.config)),
-                  std::pair("args", argument(std::move(args)))));
+        kwargs_of(std::pair("kernel", argument(l.kernel)), std::pair("grid", argument(std::move(grid))),
+                  std::pair("config", copy_of(info.config)), std::pair("args", argument(std::move(args)))));
     if (info.definition->configs.size() > 1) {
       // Another config may be chosen at run time: keep the grid with the
       // config's parameters as symbols (the call's arguments substituted).
@@ -533,7 +513,7 @@ class converter {
       fail("wrapgraph.program.bad_argument", l.kernel + " needs a reduce");
     }
     const vertex v = graph_.call(l.kernel, default_name(l.kernel),
-                                 list_of(graph_.allocator(), node_ref{self}, l.dim, node_ref{index}, std::move(src)), std::move(kwargs),
+                                 list_of(node_ref{self}, l.dim, node_ref{index}, std::move(src)), std::move(kwargs),
                                  graph_[self].meta);
     remap_mutated(l.self, v);
   }
@@ -549,7 +529,7 @@ class converter {
     }
     const vertex values = tensor_argument(l.values, "values");
     const vertex v = graph_.call("aten.index_put_.default", "index_put_",
-                                 list_of(graph_.allocator(), node_ref{self}, std::move(indices), node_ref{values}, l.accumulate), {},
+                                 list_of(node_ref{self}, std::move(indices), node_ref{values}, l.accumulate), {},
                                  graph_[self].meta);
     remap_mutated(l.self, v);
   }
@@ -714,7 +694,7 @@ class converter {
   argument binary(std::string target, sym::expr value, sym::expr a, sym::expr b) {
     argument x = lower(a);
     argument y = lower(b);
-    return node_of(std::move(target), value, list_of(graph_.allocator(), std::move(x), std::move(y)));
+    return node_of(std::move(target), value, list_of(std::move(x), std::move(y)));
   }
 
   // a0 + a1 + ... as a chain whose every prefix is a (hash-consed)
@@ -811,6 +791,21 @@ class converter {
     m.reserve(capacity);
     return m;
   }
+  // A list of arguments, each moved in (a braced list would copy each one,
+  // and with it every nested list).
+  template <class... T>
+  argument_list list_of(T&&... values) {
+    argument_list out = new_list(sizeof...(T));
+    (out.emplace_back(std::forward<T>(values)), ...);
+    return out;
+  }
+  // Keyword arguments, each value moved in.
+  template <class... T>
+  keyword_arguments kwargs_of(std::pair<const char*, T>&&... entries) {
+    keyword_arguments out = new_kwargs(sizeof...(T));
+    (out.emplace_back(entries.first, std::move(entries.second)), ...);
+    return out;
+  }
   // A deep copy whose lists are in the graph's arena.
   argument copy_of(const argument& a) {
     if (const argument_list* l = a.as_list()) {
@@ -861,8 +856,7 @@ class converter {
     // order, and lowering creates nodes).
     argument sizes = lower_all(layout.size);
     argument strides = lower_all(layout.stride);
-    const vertex v = graph_.call(std::move(target), buffer.name,
-                                 list_of(graph_.allocator(), std::move(sizes), std::move(strides)),
+    const vertex v = graph_.call(std::move(target), buffer.name, list_of(std::move(sizes), std::move(strides)),
                                  std::move(kwargs), tensor_meta_of(layout));
     define(buffer.name, v);
     return v;
@@ -874,8 +868,7 @@ class converter {
     argument sizes = lower_all(size);  // in order: lowering creates nodes
     argument strides = lower_all(stride);
     argument start = lower(offset);
-    argument_list args =
-        list_of(graph_.allocator(), node_ref{input}, std::move(sizes), std::move(strides), std::move(start));
+    argument_list args = list_of(node_ref{input}, std::move(sizes), std::move(strides), std::move(start));
     graph::tensor_meta meta = tensor_meta_of(base.type, base.dev, size, stride, offset);
     return graph_.call("torch.as_strided", name, std::move(args), {}, std::move(meta));
   }

@@ -30,20 +30,23 @@ class arena {
 
   [[nodiscard]] void* allocate(std::size_t bytes, std::size_t align) {
     bytes = std::max<std::size_t>(bytes, 1);
-    std::uintptr_t at = (reinterpret_cast<std::uintptr_t>(next_) + align - 1) & ~(std::uintptr_t{align} - 1);
+    // In integers: the aligned block may not fit, and pointers may not
+    // point past their chunk.
+    std::uintptr_t at = align_up(next_, align);
     if (!next_ || at + bytes > reinterpret_cast<std::uintptr_t>(end_)) {
       grow(bytes + align);
-      at = (reinterpret_cast<std::uintptr_t>(next_) + align - 1) & ~(std::uintptr_t{align} - 1);
+      at = align_up(next_, align);
     }
-    last_ = reinterpret_cast<char*>(at);
+    last_ = next_ + (at - reinterpret_cast<std::uintptr_t>(next_));
     next_ = last_ + bytes;
     allocated_ += bytes;
     return last_;
   }
 
   void deallocate(void* p, std::size_t bytes) noexcept {
-    allocated_ -= std::max<std::size_t>(bytes, 1);
-    if (p == last_ && last_ + std::max<std::size_t>(bytes, 1) == next_) {
+    bytes = std::max<std::size_t>(bytes, 1);
+    allocated_ -= bytes;
+    if (p == last_ && last_ + bytes == next_) {
       next_ = last_;
       last_ = nullptr;
     }
@@ -64,6 +67,10 @@ class arena {
 
   static constexpr std::size_t first_chunk = 16 * 1024;
   static constexpr std::size_t largest_chunk = std::size_t{4} << 20;
+
+  static std::uintptr_t align_up(const char* p, std::size_t align) noexcept {
+    return (reinterpret_cast<std::uintptr_t>(p) + align - 1) & ~(std::uintptr_t{align} - 1);
+  }
 
   void grow(std::size_t at_least) {
     const std::size_t size = std::max(next_chunk_, at_least);

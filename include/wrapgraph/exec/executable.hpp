@@ -314,7 +314,11 @@ class executable {
     const operator_fn* fn;
     std::string target;
     std::vector<operand> args;
-    std::vector<std::pair<std::string, operand>> kwargs;
+    std::vector<operand> kwargs;
+    // What the operator reads, laid out when compiled (the keywords too):
+    // a run only fills in the values, and empties them after the call.
+    std::vector<value> arg_values;
+    std::vector<keyword_value> kwarg_values;
   };
   struct int_step {
     detail::int_op op;
@@ -541,15 +545,20 @@ class executable {
     backend_->launch(k.kernel, grid, k.pointers.data());
   }
 
-  void execute(const step& s, const op_step& o) {
-    value_list args;
-    args.reserve(o.args.size());
-    for (const operand& a : o.args) args.push_back(a.get(slots_));
-    std::vector<keyword_value> kwargs;
-    kwargs.reserve(o.kwargs.size());
-    for (const auto& [k, a] : o.kwargs) kwargs.emplace_back(k, a.get(slots_));
+  void execute(const step& s, op_step& o) {
+    for (std::size_t i = 0; i < o.args.size(); ++i) o.arg_values[i] = o.args[i].get(slots_);
+    for (std::size_t i = 0; i < o.kwargs.size(); ++i) o.kwarg_values[i].second = o.kwargs[i].get(slots_);
+    // The operands are dropped after the call, returned or thrown from: a
+    // buffer whose last use this is must be freed now, not on the next run.
+    struct release {
+      op_step& o;
+      ~release() {
+        for (value& v : o.arg_values) v = value{};
+        for (keyword_value& kv : o.kwarg_values) kv.second = value{};
+      }
+    } operands{o};
     op_context ctx{*backend_->memory(), random_};
-    slots_[s.result] = (*o.fn)(ctx, op_arguments(o.target, args, kwargs));
+    slots_[s.result] = (*o.fn)(ctx, op_arguments(o.target, o.arg_values, o.kwarg_values));
   }
 
   void execute(const step& s, const int_step& i) {
@@ -842,9 +851,12 @@ class planner {
     if (!fn)
       fail("wrapgraph.compile.unknown_operator", v, "no operator '" + t + "' is registered for " +
                                                         (b_.dev().kind == device_kind::cpu ? "cpu" : "cuda"));
-    typename executable<B>::op_step s{fn, t, {}, {}};
+    typename executable<B>::op_step s{fn, t, {}, {}, std::vector<value>(n.args.size()), {}};
     for (const graph::argument& a : n.args) s.args.push_back(operand_of(a));
-    for (const auto& [k, a] : n.kwargs) s.kwargs.emplace_back(k, operand_of(a));
+    for (const auto& [k, a] : n.kwargs) {
+      s.kwargs.push_back(operand_of(a));
+      s.kwarg_values.emplace_back(k, value{});
+    }
     return s;
   }
 

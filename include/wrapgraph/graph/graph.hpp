@@ -138,13 +138,17 @@ class node_allocator {
   wrapgraph::detail::arena* arena_ = nullptr;
 };
 
+/// The vector of a node's lists.
+template <class T>
+using node_vector = std::vector<T, node_allocator<T>>;
+
 struct argument;
-using argument_list = std::vector<argument, node_allocator<argument>>;
+using argument_list = node_vector<argument>;
 /// Named arguments in order: a Python dict with string keys, a JSON object
 /// (e.g. a kernel call's `config`).
-using argument_map = std::vector<std::pair<std::string, argument>, node_allocator<std::pair<std::string, argument>>>;
+using argument_map = node_vector<std::pair<std::string, argument>>;
 /// Sizes and strides in a node's meta.
-using expr_list = std::vector<sym::expr, node_allocator<sym::expr>>;
+using expr_list = node_vector<sym::expr>;
 
 /// An argument of a node: None, an integer, a float, a bool, a string, a
 /// node, a list of arguments, or a map of named arguments. Symbolic values
@@ -231,7 +235,7 @@ struct use_list_s {};
 namespace boost {
 template <class T>
 struct container_gen<wrapgraph::graph::use_list_s, T> {
-  using type = std::vector<T, wrapgraph::graph::node_allocator<T>>;
+  using type = wrapgraph::graph::node_vector<T>;
 };
 template <>
 struct parallel_edge_traits<wrapgraph::graph::use_list_s> {
@@ -492,22 +496,7 @@ inline graph::graph(const graph& other)
       launch_grids_(other.launch_grids_) {}
 
 // The context is shared, not taken: a moved-from graph keeps its context.
-inline graph::graph(graph&& other) noexcept
-    : ctx_(other.ctx_),
-      arena_(std::move(other.arena_)),
-      g_(std::move(other.g_)),
-      names_(std::move(other.names_)),
-      suffix_(std::move(other.suffix_)),
-      output_(std::exchange(other.output_, std::nullopt)),
-      subgraphs_(std::move(other.subgraphs_)),
-      kernels_(std::move(other.kernels_)),
-      constants_(std::move(other.constants_)),
-      launch_grids_(std::move(other.launch_grids_)) {
-  other.subgraphs_.clear();
-  other.kernels_.clear();
-  other.constants_.clear();
-  other.launch_grids_.clear();
-}
+inline graph::graph(graph&& other) noexcept : ctx_(other.ctx_) { *this = std::move(other); }
 
 inline graph& graph::operator=(graph&& other) noexcept {
   if (this == &other) return *this;

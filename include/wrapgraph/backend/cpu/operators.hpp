@@ -574,15 +574,17 @@ inline value matmul(const op_arguments& a, const tensor& mat1, const tensor& mat
   return out;
 }
 
-inline value mm_out(op_context&, const op_arguments& a) {
+// mm.out and bmm.out: self @ mat2 into out, one matrix or a batch of them.
+inline value product_out(const op_arguments& a, bool batched) {
   check_call(a, {"self", "mat2"}, {"out"});
   const tensor& self = host_tensor(a, 0, "self");
   const tensor& mat2 = host_tensor(a, 1, "mat2");
   const tensor& out = keyword_tensor(a, "out");
   check_matmul_dtypes(a, {{&self, "self"}, {&mat2, "mat2"}, {&out, "out"}});
-  gemm_scalars s;
-  return matmul(a, self, mat2, nullptr, out, s, false);
+  return matmul(a, self, mat2, nullptr, out, gemm_scalars{}, batched);
 }
+
+inline value mm_out(op_context&, const op_arguments& a) { return product_out(a, false); }
 
 inline value addmm_out(op_context&, const op_arguments& a) {
   check_call(a, {"self", "mat1", "mat2"}, {"beta", "alpha", "out"});
@@ -595,15 +597,7 @@ inline value addmm_out(op_context&, const op_arguments& a) {
   return matmul(a, mat1, mat2, &self, out, s, false);
 }
 
-inline value bmm_out(op_context&, const op_arguments& a) {
-  check_call(a, {"self", "mat2"}, {"out"});
-  const tensor& self = host_tensor(a, 0, "self");
-  const tensor& mat2 = host_tensor(a, 1, "mat2");
-  const tensor& out = keyword_tensor(a, "out");
-  check_matmul_dtypes(a, {{&self, "self"}, {&mat2, "mat2"}, {&out, "out"}});
-  gemm_scalars s;
-  return matmul(a, self, mat2, nullptr, out, s, true);
-}
+inline value bmm_out(op_context&, const op_arguments& a) { return product_out(a, true); }
 
 // ---- topk and sort --------------------------------------------------------------
 
