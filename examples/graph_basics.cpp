@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <iostream>
 #include <iterator>
+#include <utility>
 #include <vector>
 
 #include <boost/graph/topological_sort.hpp>
@@ -125,4 +126,22 @@ int main() {
   wg::verify(c);
   std::cout << wg::to_python(c);
   // [cond]
+
+  // [arena]
+  // Lists built with the graph's allocator live in its arena; a copy of
+  // one is on the heap and outlives the graph.
+  wg::graph big;
+  big.reserve(1000);
+  const wg::vertex in = big.placeholder("x");
+  wg::argument_list sizes(big.allocator());
+  sizes.emplace_back(16);
+  sizes.emplace_back(8);
+  wg::argument_list args(big.allocator());
+  args.emplace_back(wg::node_ref{in});
+  args.emplace_back(std::move(sizes));
+  const wg::vertex view = big.call("aten.view.default", "view", std::move(args));
+  const wg::argument_list copy = big[view].args;
+  std::cout << "in the arena: " << (big[view].args.get_allocator() == big.allocator())
+            << ", the copy on the heap: " << (copy.get_allocator().arena() == nullptr) << '\n';
+  // [arena]
 }
