@@ -3,10 +3,12 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <random>
 #include <string>
+#include <string_view>
 
 #include <wrapgraph/detail/string_map.hpp>
 
@@ -42,6 +44,38 @@ TEST_CASE("string_map: try_emplace inserts once, set updates, find misses what i
   m.set("", 4);  // the empty key is a key like any other
   CHECK(*m.find("") == 4);
   CHECK(m.size() == 2);
+}
+
+TEST_CASE("string_map: intern keeps one copy of each key, at a fixed address") {
+  string_map<char> m;
+  std::string key = "torch.empty_strided";
+  const std::string_view kept = m.intern(key);
+  key[0] = 'X';
+  CHECK(kept == "torch.empty_strided");
+  CHECK(kept.data() != key.data());
+  for (int i = 0; i < 1000; ++i) (void)m.intern("target" + std::to_string(i));  // the index grows
+  CHECK(m.intern("torch.empty_strided").data() == kept.data());
+  CHECK(m.size() == 1001);
+  const string_map<char> moved(std::move(m));
+  CHECK(moved.find("torch.empty_strided") != nullptr);
+  CHECK(kept == "torch.empty_strided");  // a move keeps the keys where they are
+}
+
+TEST_CASE("string_map: names that differ in one character, or only in length, are all found") {
+  // Keys of every length up to 40 around the 4-, 8- and 16-byte steps of the
+  // hash, each differing from its neighbours in one character.
+  string_map<int> m;
+  std::map<std::string, int> expected;
+  int n = 0;
+  for (std::size_t length = 0; length <= 40; ++length) {
+    for (std::size_t at = 0; at < std::max<std::size_t>(length, 1); ++at) {
+      std::string key(length, 'a');
+      if (length) key[at] = 'b';
+      m.set(key, n);
+      expected[key] = n++;
+    }
+  }
+  check_same(m, expected);
 }
 
 TEST_CASE("string_map: keys are copied; the caller's string may change or die") {

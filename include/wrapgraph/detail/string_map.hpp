@@ -71,14 +71,14 @@ class string_map {
   /// The value of `key`, inserting `value` when absent; true when inserted.
   /// One probe, where find then set would take two.
   std::pair<Value*, bool> try_emplace(std::string_view key, Value value) {
-    if ((entries_.size() + 1) * 2 > index_.size()) rehash(index_.empty() ? 16 : index_.size() * 2);
-    const std::uint32_t h = hash(key);
-    const std::size_t i = slot_of(key, h);
-    if (index_[i]) return {&entries_[entry_of(index_[i])].value, false};
-    index_[i] = pack(h, entries_.size());
-    entries_.push_back(entry{keep(key), std::move(value)});
-    return {&entries_.back().value, true};
+    auto [e, inserted] = emplace_entry(key, std::move(value));
+    return {&e->value, inserted};
   }
+
+  /// The stored copy of `key`, inserted with a default value when absent:
+  /// it stays valid, at the same address, until the map is cleared or
+  /// destroyed (moves included).
+  std::string_view intern(std::string_view key) { return emplace_entry(key, Value{}).first->key; }
 
   /// Sets `key` to `value`; returns the stored value.
   Value& set(std::string_view key, Value value) {
@@ -152,14 +152,58 @@ class string_map {
   static std::size_t entry_of(std::uint64_t slot) noexcept { return static_cast<std::size_t>(slot & 0xffffffffu) - 1; }
   static std::uint32_t hash_of(std::uint64_t slot) noexcept { return static_cast<std::uint32_t>(slot >> 32); }
 
+  // 64 x 64 -> 128-bit multiply, folded: the mixing step of the hash.
+  static std::uint64_t fold_multiply(std::uint64_t a, std::uint64_t b) noexcept {
+#if defined(__SIZEOF_INT128__)
+    const unsigned __int128 p = static_cast<unsigned __int128>(a) * b;
+    return static_cast<std::uint64_t>(p) ^ static_cast<std::uint64_t>(p >> 64);
+#else
+    const std::uint64_t p = a * b;
+    return p ^ (p >> 32) ^ (b >> 29);
+#endif
+  }
+  static std::uint64_t load(const char* p, std::size_t n) noexcept {
+    std::uint64_t w = 0;
+    std::memcpy(&w, p, n);
+    return w;
+  }
+
+  // Names are short (buf12, sym_size_int_3): up to 16 bytes are read as two
+  // words, longer keys 8 bytes at a time, and every word goes through one
+  // folded multiply. Not std::hash: libstdc++'s byte loop costs more than
+  // the probe it feeds.
   static std::uint32_t hash(std::string_view key) noexcept {
-    std::uint64_t h = std::hash<std::string_view>{}(key);
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdull;
-    h ^= h >> 33;
-    return static_cast<std::uint32_t>(h);
+    constexpr std::uint64_t k0 = 0xa0761d6478bd642full, k1 = 0xe7037ed1a0b428dbull, k2 = 0x8ebc6af09c88c6e3ull;
+    const char* p = key.data();
+    std::size_t n = key.size();
+    std::uint64_t h = k0 ^ (n * k2);
+    for (; n > 16; p += 8, n -= 8) h = fold_multiply(h ^ load(p, 8), k1);
+    std::uint64_t a = 0, b = 0;
+    if (n > 8) {
+      a = load(p, 8);
+      b = load(p + n - 8, 8);
+    } else if (n >= 4) {
+      a = load(p, 4);
+      b = load(p + n - 4, 4);
+    } else if (n > 0) {
+      a = (std::uint64_t{static_cast<unsigned char>(p[0])} << 16) |
+          (std::uint64_t{static_cast<unsigned char>(p[n / 2])} << 8) | static_cast<unsigned char>(p[n - 1]);
+    }
+    h = fold_multiply(h ^ a ^ k1, b ^ k2);
+    h = fold_multiply(h, k0);
+    return static_cast<std::uint32_t>(h ^ (h >> 32));
   }
   [[nodiscard]] std::size_t mask() const noexcept { return index_.size() - 1; }
+
+  std::pair<entry*, bool> emplace_entry(std::string_view key, Value&& value) {
+    if ((entries_.size() + 1) * 2 > index_.size()) rehash(index_.empty() ? 16 : index_.size() * 2);
+    const std::uint32_t h = hash(key);
+    const std::size_t i = slot_of(key, h);
+    if (index_[i]) return {&entries_[entry_of(index_[i])], false};
+    index_[i] = pack(h, entries_.size());
+    entries_.push_back(entry{keep(key), std::move(value)});
+    return {&entries_.back(), true};
+  }
 
   // The slot holding `key`, or the empty slot where it would go; npos when
   // there is no index yet.
