@@ -42,7 +42,7 @@ int main() {
   // [targets]
   std::map<std::string, int> targets;
   for (graph::vertex v = 0; v < g.size(); ++v)
-    if (g[v].op == graph::op_kind::call) ++targets[g[v].target];
+    if (g[v].op == graph::op_kind::call) ++targets[std::string(g[v].target)];
   for (const auto& [target, n] : targets) std::cout << n << " x " << target << "\n";
   // [targets]
 

@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <set>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -123,8 +124,23 @@ TEST_CASE("node_allocator: a copied graph outlives its source, a moved graph kee
     CHECK(*(*n.args[1].as_list())[99].as_int() == 99);
     REQUIRE(n.tensor());
     CHECK(n.tensor()->size[0].value() == 100);
+    CHECK(n.target == "torch.empty");  // the source's copy of it is gone
   }
   CHECK((*copy)[1].args.get_allocator().arena() == nullptr);
+}
+
+TEST_CASE("graph: nodes of one target share the graph's copy of it; a copied graph has its own") {
+  graph g;
+  std::string target = "aten.a_target_longer_than_a_small_string.default";
+  const vertex a = g.call(target, "a", {});
+  const vertex b = g.call(target, "b", {});
+  target[0] = 'X';  // the graph kept its own copy
+  CHECK(g[a].target == "aten.a_target_longer_than_a_small_string.default");
+  CHECK(g[a].target.data() == g[b].target.data());
+  const graph copy(g);
+  CHECK(copy[a].target == g[a].target);
+  CHECK(copy[a].target.data() != g[a].target.data());
+  CHECK(copy[a].target.data() == copy[b].target.data());
 }
 
 TEST_CASE("node_allocator: graph::add puts a node's lists of uses in the arena") {

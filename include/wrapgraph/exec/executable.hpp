@@ -679,7 +679,7 @@ class planner {
   using input_spec = typename executable<B>::input_spec;
 
   [[noreturn]] void fail(const char* id, graph::vertex v, const std::string& message) const {
-    throw run_error(id, "node '" + g_[v].name + "' (" + g_[v].target + "): " + message);
+    throw run_error(id, "node '" + g_[v].name + "' (" + std::string(g_[v].target) + "): " + message);
   }
 
   void placeholder(graph::vertex v) {
@@ -720,7 +720,7 @@ class planner {
       return;
     }
     const constant_decl* c = g_.find_constant(n.target);
-    if (!c) fail("wrapgraph.compile.unknown_attribute", v, "no constant or subgraph is named '" + n.target + "'");
+    if (!c) fail("wrapgraph.compile.unknown_attribute", v, "no constant or subgraph is named '" + std::string(n.target) + "'");
     constants_[v] = make_constant(*c, v);
     x_.constants_.emplace_back(v, constants_[v]);
   }
@@ -817,7 +817,7 @@ class planner {
 
   step_body call(graph::vertex v) {
     const graph::node& n = g_[v];
-    const std::string& t = n.target;
+    const std::string_view t = n.target;
     if (t == "torch.empty_strided" || t == "wrapgraph.comm_buffer_allocate") {
       const graph::tensor_meta* m = n.tensor();
       if (!m || n.args.size() != 2) fail("wrapgraph.compile.bad_node", v, "an allocation takes (size, stride) and has tensor meta");
@@ -849,9 +849,9 @@ class planner {
     if (t == "higher_order.cond") return cond(v);
     const operator_fn* fn = ops_ ? ops_->find(t, b_.dev().kind) : nullptr;
     if (!fn)
-      fail("wrapgraph.compile.unknown_operator", v, "no operator '" + t + "' is registered for " +
+      fail("wrapgraph.compile.unknown_operator", v, "no operator '" + std::string(t) + "' is registered for " +
                                                         (b_.dev().kind == device_kind::cpu ? "cpu" : "cuda"));
-    typename executable<B>::op_step s{fn, t, {}, {}, std::vector<value>(n.args.size()), {}};
+    typename executable<B>::op_step s{fn, std::string(t), {}, {}, std::vector<value>(n.args.size()), {}};
     for (const graph::argument& a : n.args) s.args.push_back(operand_of(a));
     for (const auto& [k, a] : n.kwargs) {
       s.kwargs.push_back(operand_of(a));

@@ -56,20 +56,40 @@ inline constexpr std::string_view reserved_names[] = {"self", "torch", "operator
                          static_cast<unsigned char>(s.back());
 }
 
+// A fixed set of words, worked out at compile time: for each first
+// character, the lengths of the words that start with it (as bits), and each
+// word's shape. Most names are told apart by the first test alone.
 template <std::size_t N>
-[[nodiscard]] constexpr bool is_one_of(std::string_view s, const std::string_view (&words)[N]) noexcept {
-  const std::uint32_t shape = word_shape(s);
-  for (std::string_view w : words)
-    if (word_shape(w) == shape && w == s) return true;
-  return false;
-}
+struct word_set {
+  const std::string_view* words;
+  std::uint32_t shapes[N];
+  std::uint64_t lengths[128];
+
+  constexpr explicit word_set(const std::string_view (&w)[N]) : words(w), shapes{}, lengths{} {
+    for (std::size_t i = 0; i < N; ++i) {
+      shapes[i] = word_shape(w[i]);
+      lengths[static_cast<unsigned char>(w[i].front()) % 128] |= std::uint64_t{1} << w[i].size();
+    }
+  }
+  [[nodiscard]] constexpr bool contains(std::string_view s) const noexcept {
+    if (s.empty() || s.size() >= 64 || !((lengths[static_cast<unsigned char>(s.front()) % 128] >> s.size()) & 1))
+      return false;
+    const std::uint32_t shape = word_shape(s);
+    for (std::size_t i = 0; i < N; ++i)
+      if (shapes[i] == shape && words[i] == s) return true;
+    return false;
+  }
+};
+
+inline constexpr word_set keywords{python_keywords};
+inline constexpr word_set other_reserved_names{reserved_names};
 
 /// True for Python's keywords, which cannot name a value.
-[[nodiscard]] constexpr bool is_python_keyword(std::string_view s) noexcept { return is_one_of(s, python_keywords); }
+[[nodiscard]] constexpr bool is_python_keyword(std::string_view s) noexcept { return keywords.contains(s); }
 
 /// True for names a node cannot take: Python's keywords and reserved_names.
 [[nodiscard]] constexpr bool is_reserved_name(std::string_view s) noexcept {
-  return is_python_keyword(s) || is_one_of(s, reserved_names);
+  return keywords.contains(s) || other_reserved_names.contains(s);
 }
 
 }  // namespace detail
@@ -202,7 +222,10 @@ using node_meta = std::variant<std::monostate, tensor_meta, int_meta>;
 struct node {
   op_kind op = op_kind::call;
   std::string name;    ///< unique in its graph
-  std::string target;  ///< e.g. "torch.empty_strided", "operator.add", a placeholder's name
+  /// e.g. "torch.empty_strided", "operator.add", a placeholder's name: the
+  /// graph's own copy, shared by its nodes of one target (graph::add makes
+  /// it; a view into other storage would outlive it).
+  std::string_view target;
   argument_list args;
   keyword_arguments kwargs;
   node_meta meta;
@@ -274,7 +297,7 @@ class graph {
   /// Appends a node named `name_hint` or, when taken (or reserved: a Python
   /// keyword, `self`, `torch`, `operator`, `wrapgraph`), `name_hint_1`,
   /// `name_hint_2`, ... (as torch.fx names nodes) and an edge for each use.
-  vertex add(op_kind op, std::string_view name_hint, std::string target, argument_list args = {},
+  vertex add(op_kind op, std::string_view name_hint, std::string_view target, argument_list args = {},
              keyword_arguments kwargs = {}, node_meta meta = {}) {
     ir& g = bgl();
     const vertex v = boost::add_vertex(g);
@@ -284,7 +307,7 @@ class graph {
     node& n = g[v];
     n.op = op;
     n.name = claim_name(name_hint, v);
-    n.target = std::move(target);
+    n.target = targets_.intern(target);
     n.args = std::move(args);
     n.kwargs = std::move(kwargs);
     n.meta = std::move(meta);
@@ -293,14 +316,14 @@ class graph {
   }
 
   vertex placeholder(std::string_view name, node_meta meta = {}) {
-    return add(op_kind::placeholder, name, std::string(name), {}, {}, std::move(meta));
+    return add(op_kind::placeholder, name, name, {}, {}, std::move(meta));
   }
   vertex get_attr(std::string_view name, node_meta meta = {}) {
-    return add(op_kind::get_attr, name, std::string(name), {}, {}, std::move(meta));
+    return add(op_kind::get_attr, name, name, {}, {}, std::move(meta));
   }
-  vertex call(std::string target, std::string_view name_hint, argument_list args, keyword_arguments kwargs = {},
+  vertex call(std::string_view target, std::string_view name_hint, argument_list args, keyword_arguments kwargs = {},
               node_meta meta = {}) {
-    return add(op_kind::call, name_hint, std::move(target), std::move(args), std::move(kwargs), std::move(meta));
+    return add(op_kind::call, name_hint, target, std::move(args), std::move(kwargs), std::move(meta));
   }
   /// Sets the graph's output node (one per graph, last).
   vertex set_output(argument value) {
@@ -435,29 +458,42 @@ class graph {
   // Calls f(r) for each node reference in the arguments of `n`, depth first.
   template <class F>
   static void for_each_use(const node& n, F&& f) {
-    auto visit = [&](auto& self, const argument& a) -> void {
-      if (const node_ref* r = a.as_node()) {
-        f(*r);
-      } else if (const argument_list* l = a.as_list()) {
-        for (const argument& x : *l) self(self, x);
-      } else if (const argument_map* m = a.as_map()) {
-        for (const auto& kv : *m) self(self, kv.second);
-      }
-    };
-    for (const argument& a : n.args) visit(visit, a);
-    for (const auto& kv : n.kwargs) visit(visit, kv.second);
+    for (const argument& a : n.args) for_each_use(a, f);
+    for (const auto& kv : n.kwargs) for_each_use(kv.second, f);
+  }
+  template <class F>
+  static void for_each_use(const argument& a, F& f) {
+    if (const node_ref* r = a.as_node()) {
+      f(*r);
+    } else if (const argument_list* l = a.as_list()) {
+      for (const argument& x : *l) for_each_use(x, f);
+    } else if (const argument_map* m = a.as_map()) {
+      for (const auto& kv : *m) for_each_use(kv.second, f);
+    }
   }
 
   void add_uses(vertex user) {
     ir& g = *g_;
+    // One walk of the arguments: most nodes use a handful of values, kept on
+    // the stack until the user's in-edge list is made at its final size.
+    constexpr std::size_t on_stack = 16;
+    vertex used_here[on_stack];
+    std::vector<vertex> used_more;
     std::size_t count = 0;
-    for_each_use(g[user], [&](node_ref) { ++count; });
-    g.m_vertices[user].m_in_edges.reserve(count);  // one allocation for the user's uses
-    std::size_t position = 0;
     for_each_use(g[user], [&](node_ref r) {
       WRAPGRAPH_ASSERT(r.node < user, "a node may only use nodes created before it");
-      boost::add_edge(r.node, user, use{position++}, g);
+      if (count < on_stack) {
+        used_here[count] = r.node;
+      } else {
+        if (used_more.empty()) used_more.assign(used_here, used_here + on_stack);
+        used_more.push_back(r.node);
+      }
+      ++count;
     });
+    const vertex* used = count <= on_stack ? used_here : used_more.data();
+    g.m_vertices[user].m_in_edges.reserve(count);  // one allocation for the user's uses
+    for (std::size_t position = 0; position < count; ++position)
+      boost::add_edge(used[position], user, use{position}, g);
   }
 
   // About what the lists of a converted node take in the arena.
@@ -469,6 +505,7 @@ class graph {
   std::unique_ptr<ir> g_;
   wrapgraph::detail::string_map<vertex> names_;
   wrapgraph::detail::string_map<std::size_t> suffix_;
+  wrapgraph::detail::string_map<char> targets_;  // the nodes' targets, each kept once
   std::optional<vertex> output_;
   std::vector<named_subgraph> subgraphs_;
   std::map<std::string, std::shared_ptr<const kernel_definition_line>, std::less<>> kernels_;
@@ -489,11 +526,15 @@ inline graph::graph(const graph& other)
       g_(std::make_unique<ir>(other.bgl())),
       names_(other.names_),
       suffix_(other.suffix_),
+      targets_(other.targets_),
       output_(other.output_),
       subgraphs_(other.subgraphs_),
       kernels_(other.kernels_),
       constants_(other.constants_),
-      launch_grids_(other.launch_grids_) {}
+      launch_grids_(other.launch_grids_) {
+  ir& g = *g_;  // the copied nodes name the other graph's targets
+  for (vertex v = 0; v < boost::num_vertices(g); ++v) g[v].target = targets_.intern(g[v].target);
+}
 
 // The context is shared, not taken: a moved-from graph keeps its context.
 inline graph::graph(graph&& other) noexcept : ctx_(other.ctx_) { *this = std::move(other); }
@@ -505,6 +546,7 @@ inline graph& graph::operator=(graph&& other) noexcept {
   arena_ = std::move(other.arena_);
   names_ = std::move(other.names_);
   suffix_ = std::move(other.suffix_);
+  targets_ = std::move(other.targets_);
   output_ = std::exchange(other.output_, std::nullopt);
   subgraphs_ = std::move(other.subgraphs_);
   kernels_ = std::move(other.kernels_);

@@ -152,7 +152,7 @@ inline void verify(const graph& g, std::string_view path) {
     }
 
     if (n.op == op_kind::get_attr && !n.tensor() && !g.find_subgraph(n.target))
-      fail("wrapgraph.graph.unknown_subgraph", where(path, g, v) + ": no subgraph is named '" + n.target + "'");
+      fail("wrapgraph.graph.unknown_subgraph", where(path, g, v) + ": no subgraph is named '" + std::string(n.target) + "'");
   }
   if (!output) fail("wrapgraph.graph.missing_output", (is_subgraph ? "subgraph " + std::string(path) : std::string("the graph")) + " has no output node");
   if (g.output() != output)

@@ -291,7 +291,7 @@ inline void print_python(std::string& out, const graph& g, const std::string& in
         continue;
       case op_kind::get_attr:
         line = n.name + python_annotation(n, options) + " = " +
-               (is_dotted_identifier(n.target) ? "self." + n.target : "getattr(self, " + python_string(n.target) + ")");
+               (is_dotted_identifier(n.target) ? "self." + std::string(n.target) : "getattr(self, " + python_string(n.target) + ")");
         break;
       case op_kind::call:
         line = n.name + python_annotation(n, options) + " = " + python_call(p, n);
@@ -348,11 +348,11 @@ struct dot_vertex_writer {
         shape = "ellipse";
         break;
       case op_kind::get_attr:
-        label += "\nself." + n.target;
+        label += "\nself." + std::string(n.target);
         shape = "component";
         break;
       case op_kind::call:
-        label += "\n" + n.target;
+        label += "\n" + std::string(n.target);
         break;
       case op_kind::output:
         shape = "doubleoctagon";
@@ -391,7 +391,7 @@ inline void print_table(std::string& out, const graph& g, const std::string& tit
     for (std::size_t i = 0; i < n.kwargs.size(); ++i)
       kwargs += (i ? ", " : "") + n.kwargs[i].first + ": " + kwarg_text(p, n, n.kwargs[i].first, n.kwargs[i].second);
     kwargs += "}";
-    rows.push_back({std::to_string(v), n.name, std::string(to_string(n.op)), n.target, args, kwargs, meta_text(n)});
+    rows.push_back({std::to_string(v), n.name, std::string(to_string(n.op)), std::string(n.target), args, kwargs, meta_text(n)});
   }
   std::vector<std::size_t> width(rows[0].size(), 0);
   for (const auto& row : rows)
