@@ -140,6 +140,23 @@ TEST_CASE("convert: kernel_definition makes no node, kernel_call one with kernel
   CHECK(args[2] == graph::argument(std::int64_t{8}));
 }
 
+TEST_CASE("convert: each call of a kernel gets the grid of its own arguments") {
+  // Calls that repeat the previous call's arguments share its lowered grid;
+  // one that differs must not.
+  auto call = [](const std::string& xnumel, const std::string& grid) {
+    return R"J(, {"op": "kernel_call", "kernel": "k_copy", "args": ["x", "buf0", )J" + xnumel + R"J(], "grid": [)J" +
+           grid + "]}";
+  };
+  const std::string ceil = R"J("CeilDiv(xnumel, XBLOCK)")J";
+  const graph::graph g = convert_lines("[" + copy_kernel + ", " + alloc_buf0 + call("8", ceil) + call("8", ceil) +
+                                           call("16", ceil) + call("8", ceil) + call("8", R"("xnumel")") + "]",
+                                       R"(["buf0"])");
+  std::vector<std::int64_t> grids;
+  for (vertex v = 0; v < g.size(); ++v)
+    if (g[v].target == "wrapgraph.kernel_call") grids.push_back(*(*g[v].kwarg("grid")->as_list())[0].as_int());
+  CHECK(grids == std::vector<std::int64_t>{2, 2, 4, 2, 8});
+}
+
 TEST_CASE("convert: the graph keeps the kernels it launches, and the grid of a kernel of several configs") {
   SUBCASE("one config: the definition, and no launch grid to keep") {
     const graph::graph g = convert_lines("[" + copy_kernel + ", " + alloc_buf0 + R"J(, {"op": "kernel_call",

@@ -47,6 +47,14 @@ struct kernel_info {
   std::vector<std::pair<sym::expr, sym::expr>> config_values;
   std::size_t chosen_values = 0;  ///< how many of config_values come from the chosen config (they come first)
   graph::argument config;  ///< the chosen config as a graph argument
+  /// The grid of the last call, lowered, and what it was lowered from: the
+  /// grid's expressions and the values the call bound. Calls of one kernel
+  /// mostly repeat them, and the lowered values never change once made.
+  struct lowered_grid {
+    std::vector<sym::expr> grid;
+    std::vector<std::pair<sym::expr, sym::expr>> bound;
+    std::vector<graph::argument> values;
+  } last_grid;
 };
 
 /// The value a pointer parameter type names (`*fp32` → float32).
@@ -319,7 +327,7 @@ class converter {
   void operator()(const kernel_call_line& l) {
     const auto it = kernels_.find(l.kernel);
     if (it == kernels_.end()) fail("wrapgraph.program.unknown_kernel", "kernel '" + l.kernel + "' is not defined");
-    const kernel_info& info = it->second;
+    kernel_info& info = it->second;
     if (l.args.size() != info.launched.size()) {
       fail("wrapgraph.program.argument_count", "kernel '" + l.kernel + "' takes " +
                                                    std::to_string(info.launched.size()) + " launched arguments, got " +
@@ -356,7 +364,7 @@ class converter {
       }
     }
     argument_list grid = new_list(3);
-    for (const sym::expr& g : l.grid) grid.push_back(lower(sym::substitute(g, {known.data(), known.size()})));
+    for (const argument& g : lowered_grid(info, l.grid, {known.data(), known.size()})) grid.push_back(g);
     while (grid.size() < 3) grid.emplace_back(std::int64_t{1});
     const vertex v = graph_.call(
         "wrapgraph.kernel_call", l.kernel, {},
@@ -371,6 +379,22 @@ class converter {
       for (const sym::expr& g : l.grid) launch.push_back(sym::substitute(g, call_values));
       graph_.set_launch_grid(v, std::move(launch));
     }
+  }
+
+  // The grid of a call, its config's and arguments' values substituted, as
+  // graph values: worked out again only when the call differs from the
+  // kernel's previous one.
+  const std::vector<argument>& lowered_grid(kernel_info& info, const std::vector<sym::expr>& grid,
+                                            std::span<const std::pair<sym::expr, sym::expr>> known) {
+    kernel_info::lowered_grid& last = info.last_grid;
+    const auto bound = known.subspan(info.config_values.size());
+    if (!last.values.empty() && std::ranges::equal(last.grid, grid) && std::ranges::equal(last.bound, bound))
+      return last.values;
+    std::vector<argument> values;
+    values.reserve(grid.size());
+    for (const sym::expr& g : grid) values.push_back(lower(sym::substitute(g, known)));
+    last = {grid, {bound.begin(), bound.end()}, std::move(values)};
+    return last.values;
   }
 
   void operator()(const symbolic_call_arg_line& l) {
@@ -686,15 +710,15 @@ class converter {
     return result;
   }
 
-  argument node_of(std::string target, sym::expr value, argument_list args) {
+  argument node_of(std::string_view target, sym::expr value, argument_list args) {
     const std::string name = default_name(target);
-    return node_ref{graph_.call(std::move(target), name, std::move(args), {}, graph::int_meta{value})};
+    return node_ref{graph_.call(target, name, std::move(args), {}, graph::int_meta{value})};
   }
 
-  argument binary(std::string target, sym::expr value, sym::expr a, sym::expr b) {
+  argument binary(std::string_view target, sym::expr value, sym::expr a, sym::expr b) {
     argument x = lower(a);
     argument y = lower(b);
-    return node_of(std::move(target), value, list_of(std::move(x), std::move(y)));
+    return node_of(target, value, list_of(std::move(x), std::move(y)));
   }
 
   // a0 + a1 + ... as a chain whose every prefix is a (hash-consed)
@@ -743,7 +767,7 @@ class converter {
     return node_of("operator.mul", e, {coeff, acc});
   }
 
-  argument lower_chain(sym::expr e, std::string target) {
+  argument lower_chain(sym::expr e, std::string_view target) {
     const auto args = e.args();
     argument acc = lower(args[0]);
     for (std::size_t i = 1; i < args.size(); ++i) {
@@ -839,7 +863,7 @@ class converter {
 
   // ---- nodes -------------------------------------------------------------------
 
-  vertex allocation(const buffer_decl& buffer, std::string target, keyword_arguments extra) {
+  vertex allocation(const buffer_decl& buffer, std::string_view target, keyword_arguments extra) {
     check_new_name(buffer.name);
     const tensor_layout& layout = buffer.layout;
     check_layout(layout.size, layout.stride, "buffer", buffer.name);
@@ -856,7 +880,7 @@ class converter {
     // order, and lowering creates nodes).
     argument sizes = lower_all(layout.size);
     argument strides = lower_all(layout.stride);
-    const vertex v = graph_.call(std::move(target), buffer.name, list_of(std::move(sizes), std::move(strides)),
+    const vertex v = graph_.call(target, buffer.name, list_of(std::move(sizes), std::move(strides)),
                                  std::move(kwargs), tensor_meta_of(layout));
     define(buffer.name, v);
     return v;
