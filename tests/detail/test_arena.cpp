@@ -66,6 +66,18 @@ TEST_CASE("arena: a block larger than any chunk gets a chunk of its own") {
   CHECK(p[big - 1] == 1);
 }
 
+TEST_CASE("arena: chunks of a huge page or more start on a huge page and span whole ones") {
+  using wrapgraph::detail::huge_page_size;
+  arena small;
+  CHECK(small.allocate(100, 8) != nullptr);
+  CHECK(small.reserved() < huge_page_size);  // a small structure does not take a huge page
+  arena large;
+  large.expect(3 * huge_page_size);  // a large structure: the next chunk is the largest, 4 MiB
+  const auto at = reinterpret_cast<std::uintptr_t>(large.allocate(100, 8));
+  CHECK(at % huge_page_size == 0);
+  CHECK(large.reserved() % huge_page_size == 0);
+}
+
 TEST_CASE("node_allocator: lists built with a graph's allocator are in its arena; copies are on the heap") {
   graph g;
   argument_list inner(g.allocator());

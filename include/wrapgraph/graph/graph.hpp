@@ -347,6 +347,8 @@ class graph {
     ir& g = bgl();
     g.m_vertices.reserve(nodes);
     g.m_edges.reserve(2 * nodes);
+    wrapgraph::detail::advise_huge_pages(g.m_vertices);
+    wrapgraph::detail::advise_huge_pages(g.m_edges);
     names_.reserve(nodes);
     (void)allocator();
     arena_->expect(nodes * expected_list_bytes);
