@@ -240,6 +240,30 @@ struct node {
   }
 };
 
+namespace detail {
+
+// Calls f(ref) for every node reference in `a`, depth first (list elements
+// and map values in order), the order of the edges' `use::position`.
+template <class F>
+void for_each_node_ref(const argument& a, F& f) {
+  if (const node_ref* r = a.as_node()) {
+    f(*r);
+  } else if (const argument_list* l = a.as_list()) {
+    for (const argument& x : *l) for_each_node_ref(x, f);
+  } else if (const argument_map* m = a.as_map()) {
+    for (const auto& kv : *m) for_each_node_ref(kv.second, f);
+  }
+}
+
+// Every node reference of `n`: args, then kwargs.
+template <class F>
+void for_each_node_ref(const node& n, F&& f) {
+  for (const argument& a : n.args) for_each_node_ref(a, f);
+  for (const auto& kv : n.kwargs) for_each_node_ref(kv.second, f);
+}
+
+}  // namespace detail
+
 /// A use (the bundled edge property): the edge runs from the used node to
 /// the user; `position` is the index of the use among the user's node
 /// references in args then kwargs, flattened depth first (list elements and
@@ -457,23 +481,6 @@ class graph {
     return s;
   }
 
-  // Calls f(r) for each node reference in the arguments of `n`, depth first.
-  template <class F>
-  static void for_each_use(const node& n, F&& f) {
-    for (const argument& a : n.args) for_each_use(a, f);
-    for (const auto& kv : n.kwargs) for_each_use(kv.second, f);
-  }
-  template <class F>
-  static void for_each_use(const argument& a, F& f) {
-    if (const node_ref* r = a.as_node()) {
-      f(*r);
-    } else if (const argument_list* l = a.as_list()) {
-      for (const argument& x : *l) for_each_use(x, f);
-    } else if (const argument_map* m = a.as_map()) {
-      for (const auto& kv : *m) for_each_use(kv.second, f);
-    }
-  }
-
   void add_uses(vertex user) {
     ir& g = *g_;
     // One walk of the arguments: most nodes use a handful of values, kept on
@@ -482,7 +489,7 @@ class graph {
     vertex used_here[on_stack];
     std::vector<vertex> used_more;
     std::size_t count = 0;
-    for_each_use(g[user], [&](node_ref r) {
+    detail::for_each_node_ref(g[user], [&](node_ref r) {
       WRAPGRAPH_ASSERT(r.node < user, "a node may only use nodes created before it");
       if (count < on_stack) {
         used_here[count] = r.node;

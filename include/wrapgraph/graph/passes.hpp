@@ -21,26 +21,6 @@ namespace wrapgraph::graph {
 
 namespace detail {
 
-// Calls f(ref) for every node reference in `a`, depth first (list elements
-// and map values in order), the order of the edges' `use::position`.
-template <class F>
-void for_each_node_ref(const argument& a, F& f) {
-  if (const node_ref* r = a.as_node()) {
-    f(*r);
-  } else if (const argument_list* l = a.as_list()) {
-    for (const argument& x : *l) for_each_node_ref(x, f);
-  } else if (const argument_map* m = a.as_map()) {
-    for (const auto& kv : *m) for_each_node_ref(kv.second, f);
-  }
-}
-
-// Every node reference of `n`: args, then kwargs.
-template <class F>
-void for_each_node_ref(const node& n, F&& f) {
-  for (const argument& a : n.args) for_each_node_ref(a, f);
-  for (const auto& kv : n.kwargs) for_each_node_ref(kv.second, f);
-}
-
 // A copy of `a` with every node reference mapped through `to`.
 template <class Map>
 argument remap(const argument& a, const Map& to) {
