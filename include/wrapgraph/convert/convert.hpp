@@ -273,7 +273,7 @@ class converter {
                                                std::to_string(l.configs.size()) + " configs, " +
                                                std::to_string(impl.cubin->per_config.size()) + " binaries)");
     }
-    kernel_info info{&l, line_, {}, {}, 0, {}};
+    kernel_info info{&l, line_, {}, {}, 0, {}, {}};
     std::unordered_set<std::string> names;
     for (const kernel_param& p : l.signature) {
       if (!names.insert(p.name).second)

@@ -155,7 +155,8 @@ class string_map {
   // 64 x 64 -> 128-bit multiply, folded: the mixing step of the hash.
   static std::uint64_t fold_multiply(std::uint64_t a, std::uint64_t b) noexcept {
 #if defined(__SIZEOF_INT128__)
-    const unsigned __int128 p = static_cast<unsigned __int128>(a) * b;
+    __extension__ typedef unsigned __int128 wide;  // an extension of GCC and Clang: no -Wpedantic warning
+    const wide p = static_cast<wide>(a) * b;
     return static_cast<std::uint64_t>(p) ^ static_cast<std::uint64_t>(p >> 64);
 #else
     const std::uint64_t p = a * b;

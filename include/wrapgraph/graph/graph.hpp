@@ -339,10 +339,14 @@ class graph {
     return v;
   }
 
-  vertex placeholder(std::string_view name, node_meta meta = {}) {
+  // Without a meta, the node's meta is made in place: GCC 12 warns of a
+  // default meta moved through a parameter as maybe uninitialized.
+  vertex placeholder(std::string_view name) { return add(op_kind::placeholder, name, name, {}, {}, {}); }
+  vertex placeholder(std::string_view name, node_meta meta) {
     return add(op_kind::placeholder, name, name, {}, {}, std::move(meta));
   }
-  vertex get_attr(std::string_view name, node_meta meta = {}) {
+  vertex get_attr(std::string_view name) { return add(op_kind::get_attr, name, name, {}, {}, {}); }
+  vertex get_attr(std::string_view name, node_meta meta) {
     return add(op_kind::get_attr, name, name, {}, {}, std::move(meta));
   }
   vertex call(std::string_view target, std::string_view name_hint, argument_list args, keyword_arguments kwargs = {},
