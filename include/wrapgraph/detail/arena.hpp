@@ -45,10 +45,11 @@ void advise_huge_pages(Vector& v) noexcept {
 
 /// A monotonic arena: blocks are carved from chunks that double from 16 KiB
 /// up to 4 MiB; chunks of 2 MiB and more are huge-page aligned and advised
-/// (see advise_huge_pages), so only a large structure uses huge pages. Freeing a block gives it back only when it was the last one
-/// handed out (the common case of a vector that grows right after it was
-/// made); everything else is freed with the arena. Neither copyable nor
-/// movable: containers point at it.
+/// (see advise_huge_pages), so only a large structure uses huge pages.
+/// Freeing a block gives it back only when it was the last one handed out
+/// (the common case of a vector that grows right after it was made);
+/// everything else is freed with the arena. Neither copyable nor movable:
+/// containers point at it.
 class arena {
  public:
   arena() = default;

@@ -46,37 +46,24 @@ inline constexpr std::string_view python_keywords[] = {
 /// the method's `self` and the modules the printed code calls into.
 inline constexpr std::string_view reserved_names[] = {"self", "torch", "operator", "wrapgraph"};
 
-// A word's length, first and last character in one integer: most names
-// (buf12, sym_size_int_3) differ from every keyword in it, so they are told
-// apart without comparing characters.
-[[nodiscard]] constexpr std::uint32_t word_shape(std::string_view s) noexcept {
-  return s.empty() ? 0
-                   : (static_cast<std::uint32_t>(s.size()) << 16) |
-                         (static_cast<std::uint32_t>(static_cast<unsigned char>(s.front())) << 8) |
-                         static_cast<unsigned char>(s.back());
-}
-
-// A fixed set of words, worked out at compile time: for each first
-// character, the lengths of the words that start with it (as bits), and each
-// word's shape. Most names are told apart by the first test alone.
+// A fixed set of words and, worked out at compile time, the lengths of the
+// words that start with each character (as bits): most names (buf12,
+// sym_size_int_3) match no word in first character and length, and are told
+// apart by one load, without comparing characters.
 template <std::size_t N>
 struct word_set {
   const std::string_view* words;
-  std::uint32_t shapes[N];
   std::uint64_t lengths[128];
 
-  constexpr explicit word_set(const std::string_view (&w)[N]) : words(w), shapes{}, lengths{} {
-    for (std::size_t i = 0; i < N; ++i) {
-      shapes[i] = word_shape(w[i]);
+  constexpr explicit word_set(const std::string_view (&w)[N]) : words(w), lengths{} {
+    for (std::size_t i = 0; i < N; ++i)
       lengths[static_cast<unsigned char>(w[i].front()) % 128] |= std::uint64_t{1} << w[i].size();
-    }
   }
   [[nodiscard]] constexpr bool contains(std::string_view s) const noexcept {
     if (s.empty() || s.size() >= 64 || !((lengths[static_cast<unsigned char>(s.front()) % 128] >> s.size()) & 1))
       return false;
-    const std::uint32_t shape = word_shape(s);
     for (std::size_t i = 0; i < N; ++i)
-      if (shapes[i] == shape && words[i] == s) return true;
+      if (words[i] == s) return true;
     return false;
   }
 };
