@@ -58,4 +58,21 @@ concept backend = requires(B& b, const B& cb, void* dst, const void* src, std::s
   { b.seconds(work) } -> std::same_as<double>;
 };
 
+/// A backend that can capture work into a graph and replay it (CUDA graphs):
+///
+/// - `begin_capture()`: work queued from now on is recorded, not run, and
+///   memory allocated until the capture ends is reserved for it;
+/// - `end_capture()`: the recording, as a `B::capture` (which keeps its
+///   memory reserved while it lives);
+/// - `abort_capture()`: drops a capture after an error;
+/// - `replay(c)`: queues the recorded work again, on the same memory.
+template <class B>
+concept capturing_backend = backend<B> && requires(B& b, const typename B::capture& c) {
+  typename B::capture;
+  b.begin_capture();
+  { b.end_capture() } -> std::same_as<typename B::capture>;
+  b.abort_capture();
+  b.replay(c);
+};
+
 }  // namespace wrapgraph::exec

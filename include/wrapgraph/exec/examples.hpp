@@ -185,14 +185,27 @@ std::vector<value> example_inputs(const program& p, B& b, const nlohmann::ordere
   return inputs;
 }
 
+/// How check_examples runs a program: run() or, on a backend that captures
+/// graphs, run_graph() (each example run twice: captured, then replayed).
+enum class run_mode : std::uint8_t { eager, graph };
+
 /// Runs every example of `p` (converted once and compiled for `b`) and says
-/// how each went. A malformed example is a program_error
-/// (`wrapgraph.example.malformed`).
+/// how each went. The examples run on `b`'s device whatever device the
+/// program's tensors name (test vectors do not depend on the device). A
+/// malformed example is a program_error (`wrapgraph.example.malformed`);
+/// run_mode::graph on a backend that cannot capture is a run_error
+/// (`wrapgraph.run.no_graph_mode`).
 template <backend B>
-std::vector<example_result> check_examples(const program& p, B& b, compile_options options = {}) {
+std::vector<example_result> check_examples(const program& p, B& b, compile_options options = {},
+                                           run_mode mode = run_mode::eager) {
+  if constexpr (!capturing_backend<B>)
+    if (mode == run_mode::graph)
+      throw run_error("wrapgraph.run.no_graph_mode", "graph mode needs a backend that captures graphs (cuda), not " +
+                                                         to_string(b.dev()));
   std::vector<example_result> results;
   if (p.examples.empty()) return results;
-  const graph::graph g = convert(p);
+  graph::graph g = convert(p);
+  graph::move_to_device(g, b.dev());
   std::optional<executable<B>> x;
   std::string compile_failure;
   std::string compile_id;
@@ -209,7 +222,17 @@ std::vector<example_result> check_examples(const program& p, B& b, compile_optio
     try {
       if (!x) throw run_error(compile_id, compile_failure);
       const std::vector<value> inputs = example_inputs(p, b, ex, k);
-      const value out = x->run(inputs);
+      value out;
+      if constexpr (capturing_backend<B>) {
+        if (mode == run_mode::graph) {
+          (void)x->run_graph(inputs);  // captures (and runs)
+          out = x->run_graph(inputs);  // replays
+        } else {
+          out = x->run(inputs);
+        }
+      } else {
+        out = x->run(inputs);
+      }
       if (!raises.empty()) {
         r.message = "expected an error " + raises + ", but the run succeeded";
       } else {

@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstring>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -209,6 +210,17 @@ template <backend B>
 class executable;
 
 namespace detail {
+
+// What a backend's captures are, or nothing for one that cannot capture.
+template <class B>
+struct capture_of {
+  using type = std::monostate;
+};
+template <capturing_backend B>
+struct capture_of<B> {
+  using type = typename B::capture;
+};
+
 template <backend B>
 class planner;
 }  // namespace detail
@@ -242,6 +254,67 @@ class executable {
   }
   value run(std::initializer_list<value> inputs) { return run(std::span<const value>(inputs.begin(), inputs.size())); }
 
+  /// Runs the graph as run() does, through graphs the backend captured and
+  /// replays (CUDA graphs): the launches between two steps that a replay
+  /// could not repeat (an operator flagged operator_flags::eager, a cond)
+  /// are captured once and replayed on later runs; those steps run as in
+  /// run().
+  ///
+  /// A captured part replays when everything it reads from outside equals
+  /// what it read when captured: the symbols' values, and the tensors'
+  /// storage addresses, sizes and strides (and ints). Otherwise it is
+  /// captured anew (a new binding of symbols, new input tensors); the last
+  /// 8 captures of each part are kept. So pass the same input tensors,
+  /// with new contents, to replay. The results live in memory the capture
+  /// owns, and the next replay of that capture overwrites them: copy what
+  /// must outlive it. Errors as run(), and run_error
+  /// `wrapgraph.run.not_capturable` when a step cannot be captured (an
+  /// operator that waits for the device without the eager flag).
+  value run_graph(std::span<const value> inputs)
+    requires capturing_backend<B>
+  {
+    if (!graph_plan_) plan_graph();
+    bind(inputs);
+    for (graph_part& part : graph_plan_->parts) {
+      if (part.eager) {
+        for (std::size_t i = part.begin; i < part.end; ++i) {
+          execute(steps_[i]);
+          for (std::size_t slot : steps_[i].release) slots_[slot] = value{};
+        }
+        graph_stats_.eager_steps += part.end - part.begin;
+      } else {
+        run_captured(part);
+      }
+    }
+    value result = output_.get(slots_);
+    for (std::size_t slot : leftover_) slots_[slot] = value{};
+    return result;
+  }
+  value run_graph(std::initializer_list<value> inputs)
+    requires capturing_backend<B>
+  {
+    return run_graph(std::span<const value>(inputs.begin(), inputs.size()));
+  }
+
+  /// What graph mode has done so far.
+  struct graph_stats {
+    std::size_t parts = 0;        ///< captured parts of the plan
+    std::size_t captures = 0;     ///< captures made
+    std::size_t replays = 0;      ///< captured parts replayed
+    std::size_t eager_steps = 0;  ///< steps run between them
+  };
+  [[nodiscard]] graph_stats graph_statistics() const noexcept {
+    graph_stats s = graph_stats_;
+    if (graph_plan_)
+      for (const graph_part& p : graph_plan_->parts) s.parts += !p.eager;
+    return s;
+  }
+  /// Drops every capture (and the memory each reserves).
+  void clear_captures() noexcept {
+    if (graph_plan_)
+      for (graph_part& p : graph_plan_->parts) p.recordings.clear();
+  }
+
   /// The value the last run gave symbol `name` (bound from an input or
   /// defined from data, e.g. nonzero's length), if any.
   [[nodiscard]] std::optional<std::int64_t> symbol(std::string_view name) const {
@@ -262,6 +335,7 @@ class executable {
 
   using int_operand = detail::int_operand;
   using operand = detail::operand;
+  using capture_t = typename detail::capture_of<B>::type;
 
   // A dimension of an input to check or bind: size or stride `dim` of input
   // `input` equals `expected`.
@@ -312,6 +386,7 @@ class executable {
   };
   struct op_step {
     const operator_fn* fn;
+    bool eager = false;  // graph mode runs it between captured parts (operator_flags::eager)
     std::string target;
     std::vector<operand> args;
     std::vector<operand> kwargs;
@@ -606,6 +681,200 @@ class executable {
     slots_[s.result] = (taken ? c.if_true : c.if_false)->run(operands);
   }
 
+  // ---- graph mode -------------------------------------------------------------
+
+  // A recording of a captured part: what it read (the key), the graph, and
+  // what it left in slots and symbols.
+  struct recording {
+    std::vector<std::int64_t> key;
+    capture_t graph;
+    std::vector<value> results;  // of part.writes
+    std::vector<std::pair<std::size_t, std::int64_t>> symbols;
+  };
+  // Steps [begin, end): run eagerly, or captured and replayed.
+  struct graph_part {
+    std::size_t begin = 0, end = 0;
+    bool eager = false;
+    std::vector<std::size_t> reads;   // slots read from outside the part
+    std::vector<std::size_t> writes;  // slots written by it and live after it
+    std::vector<recording> recordings;
+  };
+  struct graph_plan {
+    std::vector<graph_part> parts;
+  };
+
+  // Calls f(slot) for each slot step `s` reads.
+  template <class F>
+  static void for_each_read(const step& s, F&& f) {
+    const auto int_op = [&](const int_operand& o) {
+      if (o.slot >= 0) f(static_cast<std::size_t>(o.slot));
+    };
+    const auto any_op = [&](const auto& self, const operand& o) -> void {
+      if (o.k == operand::kind::slot) f(o.slot);
+      for (const operand& item : o.items) self(self, item);
+    };
+    const auto op = [&](const operand& o) { any_op(any_op, o); };
+    std::visit(
+        [&](const auto& b) {
+          using T = std::remove_cvref_t<decltype(b)>;
+          if constexpr (std::is_same_v<T, alloc_step>) {
+            for (const int_operand& o : b.size) int_op(o);
+            for (const int_operand& o : b.stride) int_op(o);
+          } else if constexpr (std::is_same_v<T, view_step>) {
+            f(b.input);
+            for (const int_operand& o : b.size) int_op(o);
+            for (const int_operand& o : b.stride) int_op(o);
+            int_op(b.offset);
+          } else if constexpr (std::is_same_v<T, kernel_step>) {
+            for (const kernel_param& p : b.params) op(p.source);
+            for (const int_operand& o : b.grid) int_op(o);
+          } else if constexpr (std::is_same_v<T, op_step>) {
+            for (const operand& o : b.args) op(o);
+            for (const operand& o : b.kwargs) op(o);
+          } else if constexpr (std::is_same_v<T, int_step>) {
+            int_op(b.a);
+            int_op(b.b);
+          } else if constexpr (std::is_same_v<T, shape_step>) {
+            f(b.input);
+            int_op(b.dim);
+          } else if constexpr (std::is_same_v<T, getitem_step>) {
+            f(b.input);
+          } else if constexpr (std::is_same_v<T, cond_step>) {
+            op(b.predicate);
+            for (const operand& o : b.operands) op(o);
+          }
+        },
+        s.body);
+  }
+
+  static bool runs_eagerly(const step& s) {
+    if (std::holds_alternative<cond_step>(s.body)) return true;
+    const op_step* o = std::get_if<op_step>(&s.body);
+    return o && o->eager;
+  }
+
+  // Splits the steps into eager steps and the captured parts between them,
+  // with what each part reads and leaves behind.
+  void plan_graph() {
+    graph_plan plan;
+    for (std::size_t i = 0; i < steps_.size();) {
+      graph_part part;
+      part.begin = i;
+      part.eager = runs_eagerly(steps_[i]);
+      while (i < steps_.size() && runs_eagerly(steps_[i]) == part.eager) ++i;
+      part.end = i;
+      if (!part.eager) {
+        std::vector<char> written(slots_.size(), 0), released(slots_.size(), 0), read(slots_.size(), 0);
+        for (std::size_t j = part.begin; j < part.end; ++j) {
+          for_each_read(steps_[j], [&](std::size_t slot) {
+            if (!written[slot] && !read[slot]) {
+              read[slot] = 1;
+              part.reads.push_back(slot);
+            }
+          });
+          written[steps_[j].result] = 1;
+          for (std::size_t slot : steps_[j].release) released[slot] = 1;
+        }
+        for (std::size_t j = part.begin; j < part.end; ++j)
+          if (!released[steps_[j].result]) part.writes.push_back(steps_[j].result);
+      }
+      plan.parts.push_back(std::move(part));
+    }
+    graph_plan_ = std::move(plan);
+  }
+
+  // Appends what identifies `v` for a replay: kind, address, layout.
+  static void key_of(const value& v, std::vector<std::int64_t>& key) {
+    if (const tensor* t = v.as_tensor()) {
+      key.push_back(1);
+      key.push_back(static_cast<std::int64_t>(reinterpret_cast<std::uintptr_t>(t->data())));
+      key.push_back(static_cast<std::int64_t>(t->type()));
+      key.push_back(t->dim());
+      for (std::int64_t d = 0; d < t->dim(); ++d) {
+        key.push_back(t->size(d));
+        key.push_back(t->stride(d));
+      }
+    } else if (const std::int64_t* i = v.as_int()) {
+      key.push_back(2);
+      key.push_back(*i);
+    } else if (const bool* b = v.as_bool()) {
+      key.push_back(3);
+      key.push_back(*b);
+    } else if (const double* d = v.as_double()) {
+      std::int64_t bits = 0;
+      std::memcpy(&bits, d, sizeof bits);
+      key.push_back(4);
+      key.push_back(bits);
+    } else if (const value_list* l = v.as_list()) {
+      key.push_back(5);
+      key.push_back(static_cast<std::int64_t>(l->size()));
+      for (const value& x : *l) key_of(x, key);
+    } else {
+      key.push_back(v.is_none() ? 0 : 6);
+    }
+  }
+
+  void run_captured(graph_part& part)
+    requires capturing_backend<B>
+  {
+    std::vector<std::int64_t>& key = key_;
+    key.clear();
+    for (std::size_t id = 0; id < env_.size(); ++id) key.push_back(bound_[id] ? env_[id] : std::int64_t{-1} << 62);
+    for (std::size_t slot : part.reads) key_of(slots_[slot], key);
+    recording* r = nullptr;
+    for (recording& candidate : part.recordings)
+      if (candidate.key == key) r = &candidate;
+    if (r == nullptr) {
+      r = &capture_part(part);
+    } else {
+      backend_->replay(r->graph);
+      ++graph_stats_.replays;
+      for (std::size_t i = part.begin; i < part.end; ++i)
+        for (std::size_t slot : steps_[i].release) slots_[slot] = value{};
+    }
+    for (std::size_t i = 0; i < part.writes.size(); ++i) slots_[part.writes[i]] = r->results[i];
+    for (const auto& [id, x] : r->symbols) {
+      env_[id] = x;
+      bound_[id] = true;
+    }
+  }
+
+  // Captures `part` (run as in run(), recorded), then replays it once: the
+  // capture only recorded the work.
+  recording& capture_part(graph_part& part)
+    requires capturing_backend<B>
+  {
+    recording r;
+    r.key = key_;
+    backend_->begin_capture();
+    std::size_t i = part.begin;
+    try {
+      for (; i < part.end; ++i) {
+        execute(steps_[i]);
+        for (std::size_t slot : steps_[i].release) slots_[slot] = value{};
+      }
+    } catch (const error& e) {
+      backend_->abort_capture();
+      throw run_error("wrapgraph.run.not_capturable", "node '" + steps_[i].name + "' cannot be captured into a graph: " +
+                                                          e.what());
+    } catch (...) {
+      backend_->abort_capture();
+      throw;
+    }
+    r.graph = backend_->end_capture();
+    for (std::size_t slot : part.writes) r.results.push_back(slots_[slot]);
+    for (std::size_t j = part.begin; j < part.end; ++j)
+      if (steps_[j].defines_symbol >= 0) {
+        const auto id = static_cast<std::size_t>(steps_[j].defines_symbol);
+        r.symbols.emplace_back(id, env_[id]);
+      }
+    backend_->replay(r.graph);
+    ++graph_stats_.captures;
+    if (part.recordings.size() == 8) part.recordings.erase(part.recordings.begin());
+    part.recordings.push_back(std::move(r));
+    return part.recordings.back();
+  }
+
   device_memory& host_memory_() {
     if (!host_) host_ = std::make_shared<host_memory>();
     return *host_;
@@ -626,6 +895,9 @@ class executable {
   std::vector<tuning_choice> tuning_;
   std::mt19937_64 random_;
   std::shared_ptr<host_memory> host_;
+  std::optional<graph_plan> graph_plan_;  // made by the first run_graph
+  std::vector<std::int64_t> key_;           // scratch for run_captured
+  graph_stats graph_stats_;
 };
 
 namespace detail {
@@ -851,7 +1123,8 @@ class planner {
     if (!fn)
       fail("wrapgraph.compile.unknown_operator", v, "no operator '" + std::string(t) + "' is registered for " +
                                                         (b_.dev().kind == device_kind::cpu ? "cpu" : "cuda"));
-    typename executable<B>::op_step s{fn, std::string(t), {}, {}, std::vector<value>(n.args.size()), {}};
+    const bool eager = ops_->flags(t, b_.dev().kind) == operator_flags::eager;
+    typename executable<B>::op_step s{fn, eager, std::string(t), {}, {}, std::vector<value>(n.args.size()), {}};
     for (const graph::argument& a : n.args) s.args.push_back(operand_of(a));
     for (const auto& [k, a] : n.kwargs) {
       s.kwargs.push_back(operand_of(a));

@@ -146,23 +146,48 @@ class op_arguments {
 /// writes into `out` and returns it; a multi-output operator returns a list).
 using operator_fn = std::function<value(op_context&, const op_arguments&)>;
 
+/// What the runtime must know of an operator besides how to call it.
+enum class operator_flags : std::uint8_t {
+  none = 0,
+  /// Graph mode runs the operator eagerly, between captured parts, because
+  /// a replay of a capture would not do what it does: it reads device data
+  /// on the host (a data-dependent size, an item, an index check), so it
+  /// waits for the device, or it takes host state that each call renews (a
+  /// random seed).
+  eager = 1,
+};
+
 /// Operators by name and device kind. Users add their own with `add`.
 class operator_registry {
  public:
   /// Registers `fn` as `name` on `kind`; an error if one is there already,
   /// unless `replace`.
   void add(std::string name, device_kind kind, operator_fn fn, bool replace = false) {
-    auto [it, inserted] = ops_.try_emplace({std::move(name), kind}, std::move(fn));
-    if (!inserted && !replace)
+    add(std::move(name), kind, std::move(fn), operator_flags::none, replace);
+  }
+  /// As above, with the operator's flags.
+  void add(std::string name, device_kind kind, operator_fn fn, operator_flags flags, bool replace = false) {
+    const auto it = ops_.find(std::pair<std::string_view, device_kind>(name, kind));
+    if (it == ops_.end()) {
+      ops_.emplace(std::pair<std::string, device_kind>{std::move(name), kind}, entry{std::move(fn), flags});
+      return;
+    }
+    if (!replace)
       throw run_error("wrapgraph.operator.duplicate", "operator '" + it->first.first + "' is already registered for " +
                                                          (kind == device_kind::cpu ? "cpu" : "cuda"));
-    if (!inserted) it->second = std::move(fn);
+    it->second = entry{std::move(fn), flags};
   }
 
   /// The operator `name` on `kind`, or null.
   [[nodiscard]] const operator_fn* find(std::string_view name, device_kind kind) const {
     const auto it = ops_.find(std::pair<std::string_view, device_kind>(name, kind));
-    return it == ops_.end() ? nullptr : &it->second;
+    return it == ops_.end() ? nullptr : &it->second.fn;
+  }
+
+  /// The flags of operator `name` on `kind` (none when not registered).
+  [[nodiscard]] operator_flags flags(std::string_view name, device_kind kind) const {
+    const auto it = ops_.find(std::pair<std::string_view, device_kind>(name, kind));
+    return it == ops_.end() ? operator_flags::none : it->second.flags;
   }
 
   /// The names registered on `kind`, sorted.
@@ -182,7 +207,11 @@ class operator_registry {
       return an != bn ? an < bn : a.second < b.second;
     }
   };
-  std::map<std::pair<std::string, device_kind>, operator_fn, key_less> ops_;
+  struct entry {
+    operator_fn fn;
+    operator_flags flags;
+  };
+  std::map<std::pair<std::string, device_kind>, entry, key_less> ops_;
 };
 
 }  // namespace wrapgraph::exec

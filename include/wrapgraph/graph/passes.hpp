@@ -293,3 +293,16 @@ inline void verify(const graph& g) { detail::verify(g, ""); }
 }
 
 }  // namespace wrapgraph::graph
+
+namespace wrapgraph::graph {
+
+/// Puts every tensor of `g` (and of its subgraphs) on device `d`: the same
+/// program, run on another device. Tensor inputs then must be on `d`, and
+/// every buffer is made there.
+inline void move_to_device(graph& g, device d) {
+  for (vertex v = 0; v < g.size(); ++v)
+    if (auto* t = std::get_if<tensor_meta>(&g[v].meta)) t->dev = d;
+  for (auto& sub : g.subgraphs()) move_to_device(sub.body, d);
+}
+
+}  // namespace wrapgraph::graph
