@@ -9,10 +9,14 @@
 #include <iterator>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include <wrapgraph/backend/cpu/backend.hpp>
 #include <wrapgraph/backend/cpu/operators.hpp>
+#if WRAPGRAPH_HAS_CUDA
+#include <wrapgraph/backend/cuda.hpp>
+#endif
 #include <wrapgraph/convert/convert.hpp>
 #include <wrapgraph/exec/examples.hpp>
 #include <wrapgraph/exec/executable.hpp>
@@ -40,16 +44,20 @@ Commands:
   solve LHS RHS --for SYMBOL
       Solves LHS == RHS for SYMBOL, where the equation is affine in it, and
       prints SYMBOL = solution (e.g. solve "2*s0 + 1" size --for s0).
-  run PROGRAM.json [--device cpu] [--bind NAME=VALUE]... [--repeat N] [--seed S] [--verbose]
+  run PROGRAM.json [--device cpu|cuda] [--graph] [--bind NAME=VALUE]... [--repeat N] [--seed S] [--verbose]
       Converts the program, compiles it for the device (cpp kernels built with
       the system compiler and cached, see WRAPGRAPH_CACHE_DIR; kernels of
       several configs autotuned at the symbols' hints), runs it on inputs
       filled from the seed (default 0) with sizes from --bind and the hints,
       and prints each output and the median time of N runs (default 1).
-      --verbose also prints the autotuning choices and memory use.
-  check PROGRAM.json... [--device cpu]
+      --verbose also prints the autotuning choices and memory use. On cuda,
+      the program's tensors are put on the GPU, and --graph runs through
+      CUDA graphs (captured on the first run, replayed on the others).
+  check PROGRAM.json... [--device cpu|cuda] [--graph]
       Runs each program's embedded examples and prints one line per example
       and a final "N passed, N failed"; exits with status 1 if any failed.
+      --graph (cuda) runs each example twice through CUDA graphs: captured,
+      then replayed, and checks the replay.
   help, --help, -h
       Prints this text.
 
@@ -112,9 +120,30 @@ wrapgraph::program load(std::string_view path) {
   return wrapgraph::io::load_program_file(std::string(path));
 }
 
-// --device: only the CPU in this build.
-void check_device(std::string_view device) {
-  if (device != "cpu") usage_error("--device takes cpu (this build runs graphs on the CPU), not '" + std::string(device) + "'");
+// --device: cpu, or cuda in a build with the CUDA backend.
+enum class device_choice { cpu, cuda };
+device_choice parse_device_option(std::string_view device) {
+  if (device == "cpu") return device_choice::cpu;
+#if WRAPGRAPH_HAS_CUDA
+  if (device == "cuda" || device == "cuda:0") return device_choice::cuda;
+  usage_error("--device takes cpu or cuda, not '" + std::string(device) + "'");
+#else
+  usage_error("--device takes cpu (this build has no CUDA backend), not '" + std::string(device) + "'");
+#endif
+}
+
+// Calls f(backend) with the backend of `device`.
+template <class F>
+int with_backend(device_choice device, bool graph, F&& f) {
+#if WRAPGRAPH_HAS_CUDA
+  if (device == device_choice::cuda) {
+    wrapgraph::backend::cuda::cuda_backend cuda;
+    return f(cuda);
+  }
+#endif
+  if (graph) usage_error("--graph needs --device cuda");
+  wrapgraph::backend::cpu::cpu_backend cpu;
+  return f(cpu);
 }
 
 std::int64_t parse_int(std::string_view text, const char* what) {
@@ -150,18 +179,81 @@ int convert_command(const std::vector<std::string_view>& args) {
   return 0;
 }
 
+// Compile options for backend B: the CPU's operators on the CPU; other
+// backends bring their own.
+template <class B>
+wrapgraph::exec::compile_options default_options(const B&) {
+  wrapgraph::exec::compile_options options;
+  if constexpr (std::is_same_v<B, wrapgraph::backend::cpu::cpu_backend>)
+    options.operators = &wrapgraph::backend::cpu::builtin_operators();
+  return options;
+}
+
+template <class B>
+int run_on(B& b, const wrapgraph::program& program, const sym::bindings& values, std::int64_t repeat,
+           std::int64_t seed, bool verbose, bool graph) {
+  namespace exec = wrapgraph::exec;
+  wrapgraph::graph::graph g = wrapgraph::convert(program);
+  wrapgraph::graph::move_to_device(g, b.dev());
+  exec::compile_options options = default_options(b);
+  options.seed = static_cast<std::uint64_t>(seed);
+  for (const auto& [name, decl] : program.symbols)
+    if (const auto v = values.find(name)) options.hints.set(name, *v);
+  if (verbose) options.log = [](const std::string& line) { std::cout << line << "\n"; };
+  auto x = exec::compile(g, program, b, options);
+  const std::vector<exec::value> inputs = exec::seeded_inputs(program, b, values, static_cast<std::uint64_t>(seed));
+  b.synchronize();
+  b.memory()->reset_stats();
+  exec::value out;
+  std::vector<double> seconds;
+  for (std::int64_t r = 0; r < repeat; ++r) {
+    const auto start = std::chrono::steady_clock::now();
+    if constexpr (exec::capturing_backend<B>) {
+      out = graph ? x.run_graph(inputs) : x.run(inputs);
+    } else {
+      out = x.run(inputs);
+    }
+    b.synchronize();
+    seconds.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  }
+  std::sort(seconds.begin(), seconds.end());
+  const auto print = [&](const exec::value& v) {
+    const exec::tensor* t = v.as_tensor();
+    if (!t || t->dev().kind == wrapgraph::device_kind::cpu) return exec::to_string(v);
+    auto host = std::make_shared<exec::host_memory>();
+    auto storage = host->allocate(t->storage()->bytes());
+    b.to_host(storage->data(), t->storage()->data(), t->storage()->bytes());
+    return exec::to_string(exec::value(exec::tensor(storage, t->type(), t->sizes(), t->strides(), t->offset())));
+  };
+  const wrapgraph::exec::value_list* list = out.as_list();
+  if (program.outputs.size() == 1 || !list) {
+    std::cout << "output: " << print(out) << "\n";
+  } else {
+    for (std::size_t i = 0; i < list->size(); ++i) std::cout << "output " << i << ": " << print((*list)[i]) << "\n";
+  }
+  std::cout << "time per run: " << seconds[seconds.size() / 2] * 1e6 << " us (median of " << repeat << ")\n";
+  if (verbose) {
+    const exec::memory_stats m = b.memory()->stats();
+    std::cout << "memory: peak " << m.peak_bytes << " bytes, " << m.allocations << " allocations\n";
+  }
+  return 0;
+}
+
 int run_command(const std::vector<std::string_view>& args) {
   std::string_view path;
   sym::bindings values;
   std::int64_t repeat = 1, seed = 0;
-  bool verbose = false;
+  bool verbose = false, graph = false;
+  device_choice device = device_choice::cpu;
   for (std::size_t i = 0; i < args.size(); ++i) {
     auto next = [&](const char* what) {
       if (i + 1 == args.size()) usage_error(std::string(what) + " needs a value");
       return args[++i];
     };
     if (args[i] == "--device") {
-      check_device(next("--device"));
+      device = parse_device_option(next("--device"));
+    } else if (args[i] == "--graph") {
+      graph = true;
     } else if (args[i] == "--bind") {
       const std::string_view binding = next("--bind");
       const auto eq = binding.find('=');
@@ -181,73 +273,47 @@ int run_command(const std::vector<std::string_view>& args) {
     }
   }
   if (path.empty()) usage_error("run needs a PROGRAM.json");
-  namespace exec = wrapgraph::exec;
   const wrapgraph::program program = load(path);
-  const wrapgraph::graph::graph g = wrapgraph::convert(program);
-  wrapgraph::backend::cpu::cpu_backend cpu;
-  exec::compile_options options;
-  options.operators = &wrapgraph::backend::cpu::builtin_operators();
-  options.seed = static_cast<std::uint64_t>(seed);
-  for (const auto& [name, decl] : program.symbols)
-    if (const auto v = values.find(name)) options.hints.set(name, *v);
-  if (verbose) options.log = [](const std::string& line) { std::cout << line << "\n"; };
-  auto x = exec::compile(g, program, cpu, options);
-  const std::vector<exec::value> inputs = exec::seeded_inputs(program, cpu, values, static_cast<std::uint64_t>(seed));
-  cpu.memory()->reset_stats();
-  exec::value out;
-  std::vector<double> seconds;
-  for (std::int64_t r = 0; r < repeat; ++r) {
-    const auto start = std::chrono::steady_clock::now();
-    out = x.run(inputs);
-    seconds.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-  }
-  std::sort(seconds.begin(), seconds.end());
-  const wrapgraph::exec::value_list* list = out.as_list();
-  if (program.outputs.size() == 1 || !list) {
-    std::cout << "output: " << exec::to_string(out) << "\n";
-  } else {
-    for (std::size_t i = 0; i < list->size(); ++i) std::cout << "output " << i << ": " << exec::to_string((*list)[i]) << "\n";
-  }
-  std::cout << "time per run: " << seconds[seconds.size() / 2] * 1e6 << " us (median of " << repeat << ")\n";
-  if (verbose) {
-    const exec::memory_stats m = cpu.memory()->stats();
-    std::cout << "memory: peak " << m.peak_bytes << " bytes, " << m.allocations << " allocations\n";
-  }
-  return 0;
+  return with_backend(device, graph, [&](auto& b) { return run_on(b, program, values, repeat, seed, verbose, graph); });
 }
 
 int check_command(const std::vector<std::string_view>& args) {
   std::vector<std::string_view> paths;
+  device_choice device = device_choice::cpu;
+  bool graph = false;
   for (std::size_t i = 0; i < args.size(); ++i) {
     if (args[i] == "--device") {
       if (i + 1 == args.size()) usage_error("--device needs a value");
-      check_device(args[++i]);
+      device = parse_device_option(args[++i]);
+    } else if (args[i] == "--graph") {
+      graph = true;
     } else {
       paths.push_back(args[i]);
     }
   }
   if (paths.empty()) usage_error("check needs at least one PROGRAM.json");
   namespace exec = wrapgraph::exec;
-  wrapgraph::backend::cpu::cpu_backend cpu;
-  exec::compile_options options;
-  options.operators = &wrapgraph::backend::cpu::builtin_operators();
-  std::size_t passed = 0, failed = 0;
-  for (std::string_view path : paths) {
-    try {
-      const wrapgraph::program program = load(path);
-      const auto results = exec::check_examples(program, cpu, options);
-      if (results.empty()) std::cout << path << ": no examples\n";
-      for (const exec::example_result& r : results) {
-        std::cout << path << " example " << r.index << ": " << (r.passed ? "passed" : "FAILED") << " (" << r.message << ")\n";
-        ++(r.passed ? passed : failed);
+  return with_backend(device, graph, [&](auto& b) {
+    const exec::run_mode mode = graph ? exec::run_mode::graph : exec::run_mode::eager;
+    std::size_t passed = 0, failed = 0;
+    for (std::string_view path : paths) {
+      try {
+        const wrapgraph::program program = load(path);
+        const auto results = exec::check_examples(program, b, default_options(b), mode);
+        if (results.empty()) std::cout << path << ": no examples\n";
+        for (const exec::example_result& r : results) {
+          std::cout << path << " example " << r.index << ": " << (r.passed ? "passed" : "FAILED") << " (" << r.message
+                    << ")\n";
+          ++(r.passed ? passed : failed);
+        }
+      } catch (const wrapgraph::error& e) {
+        std::cout << path << ": FAILED (" << e.what() << ")\n";
+        ++failed;
       }
-    } catch (const wrapgraph::error& e) {
-      std::cout << path << ": FAILED (" << e.what() << ")\n";
-      ++failed;
     }
-  }
-  std::cout << passed << " passed, " << failed << " failed\n";
-  return failed == 0 ? 0 : 1;
+    std::cout << passed << " passed, " << failed << " failed\n";
+    return failed == 0 ? 0 : 1;
+  });
 }
 
 int solve_command(const std::vector<std::string_view>& args) {
