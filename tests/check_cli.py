@@ -6,6 +6,7 @@ usage: check_cli.py WRAPGRAPH_EXECUTABLE SOURCE_ROOT
 import json
 import os
 import pathlib
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -46,7 +47,11 @@ cases = [
     (["run", str(programs / "add.json"), "--repeat", "0"], 2, "", "positive"),
     (["run", os.path.join(scratch, "missing.json")], 1, "", "[wrapgraph."),
     (["check"], 2, "", "check needs"),
+    (["check", str(programs / "add.json"), "--graph"], 2, "", "--graph needs --device cuda"),
 ]
+# Without a GPU (as in CI), the CUDA backend says why it cannot run.
+if not shutil.which("nvidia-smi"):
+    cases.append((["check", str(programs / "add.json"), "--device", "cuda"], 1, "", "[wrapgraph.cuda.unavailable]"))
 passed = failed = 0
 for args, status, out, err in cases:
     run = subprocess.run([tool, *args], capture_output=True, text=True, timeout=300, env=env)
