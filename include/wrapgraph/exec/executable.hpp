@@ -246,10 +246,10 @@ class executable {
     bind(inputs);
     for (step& s : steps_) {
       execute(s);
-      for (std::size_t slot : s.release) slots_[slot] = value{};
+      for (std::size_t slot : s.release) slots_[slot].reset();
     }
     value result = output_.get(slots_);
-    for (std::size_t slot : leftover_) slots_[slot] = value{};
+    for (std::size_t slot : leftover_) slots_[slot].reset();
     return result;
   }
   value run(std::initializer_list<value> inputs) { return run(std::span<const value>(inputs.begin(), inputs.size())); }
@@ -279,7 +279,7 @@ class executable {
       if (part.eager) {
         for (std::size_t i = part.begin; i < part.end; ++i) {
           execute(steps_[i]);
-          for (std::size_t slot : steps_[i].release) slots_[slot] = value{};
+          for (std::size_t slot : steps_[i].release) slots_[slot].reset();
         }
         graph_stats_.eager_steps += part.end - part.begin;
       } else {
@@ -287,7 +287,7 @@ class executable {
       }
     }
     value result = output_.get(slots_);
-    for (std::size_t slot : leftover_) slots_[slot] = value{};
+    for (std::size_t slot : leftover_) slots_[slot].reset();
     return result;
   }
   value run_graph(std::initializer_list<value> inputs)
@@ -362,6 +362,10 @@ class executable {
   struct alloc_step {
     dtype type;
     std::vector<int_operand> size, stride;
+    // The layout and bytes when every size and stride is a constant, made
+    // once when compiling.
+    std::optional<std::pair<extents, extents>> fixed;
+    std::size_t fixed_bytes = 0;
   };
   struct view_step {
     std::size_t input;
@@ -538,6 +542,10 @@ class executable {
   }
 
   void execute(const step& s, const alloc_step& a) {
+    if (a.fixed) {
+      slots_[s.result] = tensor(backend_->memory()->allocate(a.fixed_bytes), a.type, a.fixed->first, a.fixed->second);
+      return;
+    }
     extents size(a.size.size()), stride(a.stride.size());
     for (std::size_t d = 0; d < size.size(); ++d) size[d] = a.size[d].get(slots_);
     for (std::size_t d = 0; d < stride.size(); ++d) stride[d] = a.stride[d].get(slots_);
@@ -628,8 +636,8 @@ class executable {
     struct release {
       op_step& o;
       ~release() {
-        for (value& v : o.arg_values) v = value{};
-        for (keyword_value& kv : o.kwarg_values) kv.second = value{};
+        for (value& v : o.arg_values) v.reset();
+        for (keyword_value& kv : o.kwarg_values) kv.second.reset();
       }
     } operands{o};
     op_context ctx{*backend_->memory(), random_};
@@ -830,7 +838,7 @@ class executable {
       backend_->replay(r->graph);
       ++graph_stats_.replays;
       for (std::size_t i = part.begin; i < part.end; ++i)
-        for (std::size_t slot : steps_[i].release) slots_[slot] = value{};
+        for (std::size_t slot : steps_[i].release) slots_[slot].reset();
     }
     for (std::size_t i = 0; i < part.writes.size(); ++i) slots_[part.writes[i]] = r->results[i];
     for (const auto& [id, x] : r->symbols) {
@@ -851,7 +859,7 @@ class executable {
     try {
       for (; i < part.end; ++i) {
         execute(steps_[i]);
-        for (std::size_t slot : steps_[i].release) slots_[slot] = value{};
+        for (std::size_t slot : steps_[i].release) slots_[slot].reset();
       }
     } catch (const error& e) {
       backend_->abort_capture();
@@ -1093,7 +1101,21 @@ class planner {
     if (t == "torch.empty_strided" || t == "wrapgraph.comm_buffer_allocate") {
       const graph::tensor_meta* m = n.tensor();
       if (!m || n.args.size() != 2) fail("wrapgraph.compile.bad_node", v, "an allocation takes (size, stride) and has tensor meta");
-      return typename executable<B>::alloc_step{m->type, ints_of(n.args[0], v, "a size"), ints_of(n.args[1], v, "a stride")};
+      typename executable<B>::alloc_step a{m->type, ints_of(n.args[0], v, "a size"), ints_of(n.args[1], v, "a stride"),
+                                           {}, 0};
+      // Constant and valid: laid out once here. (A bad layout is left to the
+      // run, which says what is wrong with it.)
+      const auto fixed = [](const int_operand& o) { return o.slot < 0 && o.constant >= 0; };
+      if (std::all_of(a.size.begin(), a.size.end(), fixed) && std::all_of(a.stride.begin(), a.stride.end(), fixed) &&
+          a.size.size() == a.stride.size()) {
+        extents size, stride;
+        for (const int_operand& o : a.size) size.push_back(o.constant);
+        for (const int_operand& o : a.stride) stride.push_back(o.constant);
+        a.fixed_bytes = static_cast<std::size_t>(required_elements({size.data(), size.size()}, {stride.data(), stride.size()}, 0)) *
+                        size_of(a.type);
+        a.fixed.emplace(std::move(size), std::move(stride));
+      }
+      return a;
     }
     if (t == "torch.as_strided") {
       if (n.args.size() != 4) fail("wrapgraph.compile.bad_node", v, "as_strided takes (input, size, stride, offset)");

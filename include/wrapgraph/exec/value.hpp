@@ -32,6 +32,9 @@ struct value {
   value(tensor x) : v(std::move(x)) {}
   value(value_list x) : v(std::move(x)) {}
 
+  /// Makes this None, releasing what it held (a tensor's storage, say).
+  void reset() noexcept { v.template emplace<std::monostate>(); }
+
   [[nodiscard]] bool is_none() const noexcept { return std::holds_alternative<std::monostate>(v); }
   [[nodiscard]] const std::int64_t* as_int() const noexcept { return std::get_if<std::int64_t>(&v); }
   [[nodiscard]] const double* as_double() const noexcept { return std::get_if<double>(&v); }
