@@ -106,8 +106,9 @@ class cuda_memory final : public exec::device_memory {
     const auto it = pools_.find(id);
     if (id == 0 || it == pools_.end()) return;
     free_list& shared = pools_.at(0);
-    for (auto& [size, bin] : it->second)
-      for (void* p : bin) shared[size].push_back(p);
+    it->second.for_each([&](std::size_t size, std::vector<void*>& bin) {
+      for (void* p : bin) shared.bin(size).push_back(p);
+    });
     std::erase_if(private_, [&](const auto& entry) { return entry.second == id; });
     pools_.erase(it);
     if (active_id_ == id) {
@@ -116,19 +117,20 @@ class cuda_memory final : public exec::device_memory {
     }
   }
 
-  /// The size a request of `bytes` is served with.
+  /// The size a request of `bytes` is served with: its size class.
   [[nodiscard]] static std::size_t rounded(std::size_t bytes) noexcept {
-    constexpr std::size_t small = 512, large = std::size_t{2} << 20;
-    return bytes <= (std::size_t{1} << 20) ? (bytes + small - 1) / small * small : (bytes + large - 1) / large * large;
+    constexpr std::size_t large = std::size_t{2} << 20;
+    return bytes <= small_limit ? (bytes + small_granule - 1) / small_granule * small_granule
+                                : (bytes + large - 1) / large * large;
   }
 
  protected:
   void* do_allocate(std::size_t bytes) override {
     const std::size_t size = rounded(bytes);
     const std::lock_guard lock(mutex_);
-    if (const auto it = active_->find(size); it != active_->end() && !it->second.empty()) {
-      void* p = it->second.back();  // the block of that size released last
-      it->second.pop_back();
+    if (std::vector<void*>& bin = active_->bin(size); !bin.empty()) {
+      void* p = bin.back();  // the block of that size released last
+      bin.pop_back();
       cached_ -= size;
       return p;
     }
@@ -138,14 +140,16 @@ class cuda_memory final : public exec::device_memory {
   void do_deallocate(void* p, std::size_t bytes) noexcept override {
     const std::size_t size = rounded(bytes);  // a block serves requests of its size class only
     const std::lock_guard lock(mutex_);
-    free_list* pool = &pools_.at(0);
+    free_list* pool = shared_;
     if (!private_.empty())
       if (const auto it = private_.find(p); it != private_.end()) pool = &pools_.at(it->second);
-    (*pool)[size].push_back(p);
+    pool->bin(size).push_back(p);
     cached_ += size;
   }
 
  private:
+  static constexpr std::size_t small_granule = 512, small_limit = std::size_t{1} << 20;
+
   void* allocate_new(std::size_t size, std::size_t requested) {
     resources_->ctx.make_current();
     api::CUdeviceptr p = 0;
@@ -169,7 +173,7 @@ class cuda_memory final : public exec::device_memory {
   }
 
   void release_cached_locked() noexcept {
-    for (auto& [size, bin] : pools_.at(0)) {
+    pools_.at(0).for_each([&](std::size_t size, std::vector<void*>& bin) {
       for (void* p : bin) {
         (void)api::driver().cuMemFree(reinterpret_cast<api::CUdeviceptr>(p));
         blocks_.erase(p);
@@ -178,19 +182,35 @@ class cuda_memory final : public exec::device_memory {
         cached_ -= size;
       }
       bin.clear();
-    }
+    });
   }
 
   std::shared_ptr<const device_resources> resources_;
   mutable std::mutex mutex_;
-  // Free blocks by size class; a class's list keeps its capacity when
-  // emptied, so releasing and reusing blocks allocates nothing on the host
-  // either.
-  using free_list = std::map<std::size_t, std::vector<void*>>;
+  // Free blocks by size class: the classes up to 1 MiB by index, the others
+  // by size. A class's list keeps its capacity when emptied, so releasing
+  // and reusing blocks allocates nothing on the host either.
+  struct free_list {
+    std::vector<std::vector<void*>> small;  // class i: (i + 1) * 512 bytes
+    std::map<std::size_t, std::vector<void*>> large;
+
+    std::vector<void*>& bin(std::size_t size) {
+      if (size > small_limit) return large[size];
+      const std::size_t i = size / small_granule - 1;
+      if (i >= small.size()) small.resize(i + 1);
+      return small[i];
+    }
+    template <class F>
+    void for_each(F&& f) {
+      for (std::size_t i = 0; i < small.size(); ++i) f((i + 1) * small_granule, small[i]);
+      for (auto& [size, list] : large) f(size, list);
+    }
+  };
   std::unordered_map<void*, std::size_t> blocks_;  // every block held from the driver, by size
   std::unordered_map<void*, std::uint32_t> private_;  // the blocks of open private pools
   std::map<std::uint32_t, free_list> pools_{{0, {}}};  // 0: the shared cache
-  free_list* active_ = &pools_.at(0);
+  free_list* const shared_ = &pools_.at(0);
+  free_list* active_ = shared_;
   std::uint32_t active_id_ = 0, next_pool_ = 1;
   std::size_t driver_allocations_ = 0, driver_frees_ = 0, reserved_ = 0, cached_ = 0;
 };
