@@ -1435,6 +1435,35 @@ inline value getitem(op_context&, const op_arguments& a) {
 
 }  // namespace detail::builtin
 
+/// Registers, for device `kind`, the built-in operators that read only sizes
+/// and host values, never tensor data, so that any device runs them as they
+/// are: the size queries (`aten.sym_size.int`, `aten.sym_stride.int`,
+/// `aten.sym_storage_offset.default`), the scalar arithmetic (`operator.*`,
+/// `torch.sym_min`, `torch.sym_max`, `wrapgraph.ceil_div`) and
+/// `operator.getitem`. add_builtin_operators calls it for the CPU.
+inline void add_scalar_operators(exec::operator_registry& registry, device_kind kind) {
+  namespace ops = detail::builtin;
+  const auto define = [&](const char* name, exec::operator_fn fn) { registry.add(name, kind, std::move(fn)); };
+  define("aten.sym_size.int", &ops::sym_size);
+  define("aten.sym_stride.int", &ops::sym_stride);
+  define("aten.sym_storage_offset.default", &ops::sym_storage_offset);
+  const auto define_binary = [&](const char* name, ops::binary_kind k) {
+    define(name, [k](exec::op_context&, const exec::op_arguments& a) { return ops::binary(a, k); });
+  };
+  define_binary("operator.add", ops::binary_kind::add);
+  define_binary("operator.sub", ops::binary_kind::sub);
+  define_binary("operator.mul", ops::binary_kind::mul);
+  define_binary("operator.floordiv", ops::binary_kind::floordiv);
+  define_binary("operator.mod", ops::binary_kind::mod);
+  define_binary("operator.pow", ops::binary_kind::pow);
+  define_binary("torch.sym_min", ops::binary_kind::min);
+  define_binary("torch.sym_max", ops::binary_kind::max);
+  define_binary("wrapgraph.ceil_div", ops::binary_kind::ceil_div);
+  define("operator.neg", [](exec::op_context&, const exec::op_arguments& a) { return ops::unary(a, true); });
+  define("operator.abs", [](exec::op_context&, const exec::op_arguments& a) { return ops::unary(a, false); });
+  define("operator.getitem", &ops::getitem);
+}
+
 /// Registers the built-in operators for `device_kind::cpu` in `registry`
 /// (an error, `wrapgraph.operator.duplicate`, if one of their names is
 /// registered already). docs/operators.md lists them.
@@ -1459,24 +1488,7 @@ inline void add_builtin_operators(exec::operator_registry& registry) {
   define("aten.index_put_.default", &ops::index_put);
   define("aten.item.default", &ops::item);
   define("aten.where.Scalar", &ops::where_scalar);
-  define("aten.sym_size.int", &ops::sym_size);
-  define("aten.sym_stride.int", &ops::sym_stride);
-  define("aten.sym_storage_offset.default", &ops::sym_storage_offset);
-  const auto define_binary = [&](const char* name, ops::binary_kind kind) {
-    define(name, [kind](exec::op_context&, const exec::op_arguments& a) { return ops::binary(a, kind); });
-  };
-  define_binary("operator.add", ops::binary_kind::add);
-  define_binary("operator.sub", ops::binary_kind::sub);
-  define_binary("operator.mul", ops::binary_kind::mul);
-  define_binary("operator.floordiv", ops::binary_kind::floordiv);
-  define_binary("operator.mod", ops::binary_kind::mod);
-  define_binary("operator.pow", ops::binary_kind::pow);
-  define_binary("torch.sym_min", ops::binary_kind::min);
-  define_binary("torch.sym_max", ops::binary_kind::max);
-  define_binary("wrapgraph.ceil_div", ops::binary_kind::ceil_div);
-  define("operator.neg", [](exec::op_context&, const exec::op_arguments& a) { return ops::unary(a, true); });
-  define("operator.abs", [](exec::op_context&, const exec::op_arguments& a) { return ops::unary(a, false); });
-  define("operator.getitem", &ops::getitem);
+  add_scalar_operators(registry, device_kind::cpu);
 }
 
 /// A registry holding the built-in operators, built on first use. Copy it to

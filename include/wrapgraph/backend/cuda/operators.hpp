@@ -1939,7 +1939,6 @@ inline value where_scalar(op_context& ctx, const op_arguments& a) {
 /// scalar operators are the CPU's functions.
 inline void add_builtin_operators(exec::operator_registry& registry) {
   namespace ops = detail::builtin;
-  namespace cpu_ops = cpu::detail::builtin;
   const auto define = [&](const char* name, exec::operator_fn fn,
                           exec::operator_flags flags = exec::operator_flags::none) {
     registry.add(name, device_kind::cuda, std::move(fn), flags);
@@ -1961,24 +1960,7 @@ inline void add_builtin_operators(exec::operator_registry& registry) {
   define("aten.index_put_.default", &ops::index_put, eager);
   define("aten.item.default", &ops::item, eager);
   define("aten.where.Scalar", &ops::where_scalar);
-  define("aten.sym_size.int", &cpu_ops::sym_size);
-  define("aten.sym_stride.int", &cpu_ops::sym_stride);
-  define("aten.sym_storage_offset.default", &cpu_ops::sym_storage_offset);
-  const auto define_binary = [&](const char* name, cpu_ops::binary_kind kind) {
-    define(name, [kind](exec::op_context&, const exec::op_arguments& a) { return cpu_ops::binary(a, kind); });
-  };
-  define_binary("operator.add", cpu_ops::binary_kind::add);
-  define_binary("operator.sub", cpu_ops::binary_kind::sub);
-  define_binary("operator.mul", cpu_ops::binary_kind::mul);
-  define_binary("operator.floordiv", cpu_ops::binary_kind::floordiv);
-  define_binary("operator.mod", cpu_ops::binary_kind::mod);
-  define_binary("operator.pow", cpu_ops::binary_kind::pow);
-  define_binary("torch.sym_min", cpu_ops::binary_kind::min);
-  define_binary("torch.sym_max", cpu_ops::binary_kind::max);
-  define_binary("wrapgraph.ceil_div", cpu_ops::binary_kind::ceil_div);
-  define("operator.neg", [](exec::op_context&, const exec::op_arguments& a) { return cpu_ops::unary(a, true); });
-  define("operator.abs", [](exec::op_context&, const exec::op_arguments& a) { return cpu_ops::unary(a, false); });
-  define("operator.getitem", &cpu_ops::getitem);
+  cpu::add_scalar_operators(registry, device_kind::cuda);
 }
 
 /// A registry holding the built-in operators of the CPU and of CUDA, built
