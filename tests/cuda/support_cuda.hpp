@@ -16,6 +16,16 @@ inline const std::string& no_gpu() {
   return why;
 }
 
+/// Why NVRTC cannot be used here, or empty when it can (it needs no GPU).
+inline std::string no_nvrtc() {
+  try {
+    (void)backend::cuda::api::nvrtc();
+    return {};
+  } catch (const backend::cuda::cuda_error& e) {
+    return e.message();
+  }
+}
+
 /// The backend the GPU tests share (made on first use), with its kernel
 /// cache in a folder of the tests' own.
 inline backend::cuda::cuda_backend& gpu() {

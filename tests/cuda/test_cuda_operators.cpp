@@ -10,6 +10,7 @@
 #include <doctest/doctest.h>
 
 #include "support.hpp"
+#include "support_cuda.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -38,30 +39,6 @@ using exec::value_list;
 
 constexpr double not_a_number = std::numeric_limits<double>::quiet_NaN();
 constexpr std::int64_t int64_max = std::numeric_limits<std::int64_t>::max();
-
-// Why NVRTC cannot be used here, or empty.
-std::string no_nvrtc() {
-  try {
-    (void)cuda::api::nvrtc();
-    return {};
-  } catch (const cuda::cuda_error& e) {
-    return e.message();
-  }
-}
-
-// Why the GPU cases cannot run here, or empty.
-const std::string& no_gpu() {
-  static const std::string why = cuda::api::driver_unavailable();
-  return why;
-}
-
-#define REQUIRE_GPU_OR_SKIP()                        \
-  do {                                               \
-    if (!no_gpu().empty()) {                         \
-      MESSAGE("skipped: " << no_gpu());              \
-      return;                                        \
-    }                                                \
-  } while (false)
 
 // The kernel cache of these tests, apart from the user's.
 std::filesystem::path test_cache() { return std::filesystem::temp_directory_path() / "wrapgraph-test-cache"; }
@@ -128,7 +105,7 @@ struct fixture {
   std::mt19937_64 cpu_random{20240601}, gpu_random{20240601};
 
   fixture() {
-    if (no_gpu().empty()) {
+    if (test::no_gpu().empty()) {
       memory = std::make_shared<cuda::cuda_memory>(shared_resources());
       shared_resources()->ctx.make_current();
     }
@@ -336,7 +313,7 @@ std::vector<double> small_values(std::int64_t n, int period = 7) {
 }  // namespace
 
 TEST_CASE("cuda operators: the CUDA operators' kernel sources all compile with NVRTC") {
-  if (const std::string why = no_nvrtc(); !why.empty()) {
+  if (const std::string why = test::no_nvrtc(); !why.empty()) {
     MESSAGE("skipped: " << why);
     return;
   }
@@ -379,7 +356,7 @@ TEST_CASE("cuda operators: the CUDA registry holds every CPU operator by name, t
 }
 
 TEST_CASE("cuda operators: on a GPU, mm, addmm and bmm write the CPU's products into out") {
-  REQUIRE_GPU_OR_SKIP();
+  WRAPGRAPH_REQUIRE_GPU();
   fixture f;
   constexpr double tol = 1e-5;
   SUBCASE("mm of float32 matrices, row-major and transposed operands") {
@@ -546,7 +523,7 @@ TEST_CASE("cuda operators: on a GPU, mm, addmm and bmm write the CPU's products 
 }
 
 TEST_CASE("cuda operators: on a GPU, topk and sort order as the CPU does: stable, NaN the largest") {
-  REQUIRE_GPU_OR_SKIP();
+  WRAPGRAPH_REQUIRE_GPU();
   fixture f;
   SUBCASE("topk largest and smallest, ties by lower index first") {
     const tensor t = f.make(dtype::float32, {5}, {1, 3, 2, 3, 0});
@@ -621,7 +598,7 @@ TEST_CASE("cuda operators: on a GPU, topk and sort order as the CPU does: stable
 }
 
 TEST_CASE("cuda operators: on a GPU, nonzero lists the CPU's coordinates and reads its size back") {
-  REQUIRE_GPU_OR_SKIP();
+  WRAPGRAPH_REQUIRE_GPU();
   fixture f;
   f.same_as_cpu("aten.nonzero.default", {transpose(f.make(dtype::float32, {2, 3}, {0, 3, 0, 2, 0, 5}))});
   for (dtype type : {dtype::float16, dtype::bfloat16, dtype::float32, dtype::float64})
@@ -649,7 +626,7 @@ TEST_CASE("cuda operators: on a GPU, nonzero lists the CPU's coordinates and rea
 }
 
 TEST_CASE("cuda operators: on a GPU, randint and randn draw repeatably from the run's generator") {
-  REQUIRE_GPU_OR_SKIP();
+  WRAPGRAPH_REQUIRE_GPU();
   SUBCASE("randint fills a strided out with integers in [low, high) and leaves the gaps") {
     fixture f;
     const tensor out = f.to_device(f.spread(dtype::int64, {50, 4}));
@@ -730,7 +707,7 @@ TEST_CASE("cuda operators: on a GPU, randint and randn draw repeatably from the 
 }
 
 TEST_CASE("cuda operators: on a GPU, scatter_ and scatter_reduce_ write what the CPU writes") {
-  REQUIRE_GPU_OR_SKIP();
+  WRAPGRAPH_REQUIRE_GPU();
   fixture f;
   const tensor src = f.make(dtype::float32, {2, 5}, iota(10, 1));
   SUBCASE("scatter_.src along dim 0 and dim 1, and into transposed views") {
@@ -855,7 +832,7 @@ TEST_CASE("cuda operators: on a GPU, scatter_ and scatter_reduce_ write what the
 }
 
 TEST_CASE("cuda operators: on a GPU, index_put_ writes or accumulates what the CPU does, repeated indices in order") {
-  REQUIRE_GPU_OR_SKIP();
+  WRAPGRAPH_REQUIRE_GPU();
   fixture f;
   const auto rows = [&](std::vector<std::int64_t> v) {
     const auto n = static_cast<std::int64_t>(v.size());
@@ -944,7 +921,7 @@ TEST_CASE("cuda operators: on a GPU, index_put_ writes or accumulates what the C
 }
 
 TEST_CASE("cuda operators: on a GPU, item, where.Scalar, the size queries and the scalar operators agree with the CPU") {
-  REQUIRE_GPU_OR_SKIP();
+  WRAPGRAPH_REQUIRE_GPU();
   fixture f;
   SUBCASE("item gives an int, a bool or a float by dtype") {
     f.same_as_cpu("aten.item.default", {f.make_int(dtype::int64, {1, 1}, {std::numeric_limits<std::int64_t>::min()})});
@@ -984,7 +961,7 @@ TEST_CASE("cuda operators: on a GPU, item, where.Scalar, the size queries and th
 }
 
 TEST_CASE("cuda operators: on a GPU, the operators that do not wait for the device run inside a CUDA graph capture") {
-  REQUIRE_GPU_OR_SKIP();
+  WRAPGRAPH_REQUIRE_GPU();
   fixture f;
   struct call {
     std::string_view name;

@@ -19,15 +19,6 @@ namespace {
 using namespace wrapgraph;
 namespace cuda = wrapgraph::backend::cuda;
 
-// Why NVRTC cannot be used here, or empty.
-std::string no_nvrtc() {
-  try {
-    (void)cuda::api::nvrtc();
-    return {};
-  } catch (const cuda::cuda_error& e) {
-    return e.message();
-  }
-}
 
 constexpr std::string_view axpy_source = R"(
 extern "C" __global__ void axpy(float* y, const float* x, float a, long long n) {
@@ -108,7 +99,7 @@ TEST_CASE("cuda: the allocator serves sizes rounded to 512 bytes, or to 2 MiB ab
 }
 
 TEST_CASE("cuda: NVRTC compiles a kernel once, then finds it in the disk cache") {
-  if (const std::string why = no_nvrtc(); !why.empty()) {
+  if (const std::string why = test::no_nvrtc(); !why.empty()) {
     MESSAGE("skipped: " << why);
     return;
   }
@@ -133,7 +124,7 @@ TEST_CASE("cuda: NVRTC compiles a kernel once, then finds it in the disk cache")
 }
 
 TEST_CASE("cuda: a kernel that does not compile raises wrapgraph.cuda.compile with NVRTC's log") {
-  if (const std::string why = no_nvrtc(); !why.empty()) {
+  if (const std::string why = test::no_nvrtc(); !why.empty()) {
     MESSAGE("skipped: " << why);
     return;
   }

@@ -233,116 +233,104 @@ struct loaded {
   throw cuda_error("wrapgraph.cuda.unavailable", std::string("cannot use ") + library + ": " + why);
 }
 
-inline loaded<driver_api> load_driver() {
-  loaded<driver_api> out;
+/// Opens the first of `names` that loads and binds `Table`'s functions with
+/// `bind_all(table, need)`; `what` names the library in the failure.
+template <class Table, class BindAll>
+loaded<Table> load_library(std::initializer_list<const char*> names, bool toolkit_too, const char* what,
+                           BindAll&& bind_all) {
+  loaded<Table> out;
   std::string tried;
-  void* h = open_first({"libcuda.so.1", "libcuda.so"}, tried);
+  void* h = open_first(names, tried, toolkit_too);
   if (!h) {
-    out.failure = "the CUDA driver library is not installed (" + tried + ")";
+    out.failure = std::string(what) + " is not installed (" + tried + ")";
     return out;
   }
-  driver_api& d = out.table;
   std::string absent;
-  auto need = [&](auto& fn, const char* symbol) {
+  const auto need = [&](auto& fn, const char* symbol) {
     if (!bind(h, fn, symbol)) absent += (absent.empty() ? "" : ", ") + std::string(symbol);
   };
-  need(d.cuGetErrorName, "cuGetErrorName");
-  need(d.cuGetErrorString, "cuGetErrorString");
-  need(d.cuInit, "cuInit");
-  need(d.cuDriverGetVersion, "cuDriverGetVersion");
-  need(d.cuDeviceGetCount, "cuDeviceGetCount");
-  need(d.cuDeviceGet, "cuDeviceGet");
-  need(d.cuDeviceGetName, "cuDeviceGetName");
-  need(d.cuDeviceGetAttribute, "cuDeviceGetAttribute");
-  need(d.cuDevicePrimaryCtxRetain, "cuDevicePrimaryCtxRetain");
-  need(d.cuDevicePrimaryCtxRelease, "cuDevicePrimaryCtxRelease_v2");
-  need(d.cuCtxSetCurrent, "cuCtxSetCurrent");
-  need(d.cuCtxGetCurrent, "cuCtxGetCurrent");
-  need(d.cuCtxSynchronize, "cuCtxSynchronize");
-  need(d.cuStreamCreate, "cuStreamCreate");
-  need(d.cuStreamDestroy, "cuStreamDestroy_v2");
-  need(d.cuStreamSynchronize, "cuStreamSynchronize");
-  need(d.cuStreamBeginCapture, "cuStreamBeginCapture_v2");
-  need(d.cuStreamEndCapture, "cuStreamEndCapture");
-  need(d.cuStreamIsCapturing, "cuStreamIsCapturing");
-  need(d.cuGraphInstantiateWithFlags, "cuGraphInstantiateWithFlags");
-  need(d.cuGraphLaunch, "cuGraphLaunch");
-  need(d.cuGraphExecDestroy, "cuGraphExecDestroy");
-  need(d.cuGraphDestroy, "cuGraphDestroy");
-  need(d.cuGraphGetNodes, "cuGraphGetNodes");
-  need(d.cuEventCreate, "cuEventCreate");
-  need(d.cuEventDestroy, "cuEventDestroy_v2");
-  need(d.cuEventRecord, "cuEventRecord");
-  need(d.cuEventSynchronize, "cuEventSynchronize");
-  need(d.cuEventElapsedTime, "cuEventElapsedTime");
-  need(d.cuMemAlloc, "cuMemAlloc_v2");
-  need(d.cuMemFree, "cuMemFree_v2");
-  need(d.cuMemGetInfo, "cuMemGetInfo_v2");
-  need(d.cuMemcpyHtoDAsync, "cuMemcpyHtoDAsync_v2");
-  need(d.cuMemcpyDtoHAsync, "cuMemcpyDtoHAsync_v2");
-  need(d.cuMemcpyDtoDAsync, "cuMemcpyDtoDAsync_v2");
-  need(d.cuMemsetD8Async, "cuMemsetD8Async");
-  need(d.cuModuleLoadData, "cuModuleLoadData");
-  need(d.cuModuleUnload, "cuModuleUnload");
-  need(d.cuModuleGetFunction, "cuModuleGetFunction");
-  need(d.cuFuncGetAttribute, "cuFuncGetAttribute");
-  need(d.cuFuncSetAttribute, "cuFuncSetAttribute");
-  need(d.cuLaunchKernel, "cuLaunchKernel");
-  if (!absent.empty()) out.failure = "the CUDA driver is too old: it lacks " + absent;
+  bind_all(out.table, need);
+  if (!absent.empty()) out.failure = std::string(what) + " is too old: it lacks " + absent;
   return out;
+}
+
+inline loaded<driver_api> load_driver() {
+  return load_library<driver_api>({"libcuda.so.1", "libcuda.so"}, false, "the CUDA driver library",
+                                  [](driver_api& d, const auto& need) {
+    need(d.cuGetErrorName, "cuGetErrorName");
+    need(d.cuGetErrorString, "cuGetErrorString");
+    need(d.cuInit, "cuInit");
+    need(d.cuDriverGetVersion, "cuDriverGetVersion");
+    need(d.cuDeviceGetCount, "cuDeviceGetCount");
+    need(d.cuDeviceGet, "cuDeviceGet");
+    need(d.cuDeviceGetName, "cuDeviceGetName");
+    need(d.cuDeviceGetAttribute, "cuDeviceGetAttribute");
+    need(d.cuDevicePrimaryCtxRetain, "cuDevicePrimaryCtxRetain");
+    need(d.cuDevicePrimaryCtxRelease, "cuDevicePrimaryCtxRelease_v2");
+    need(d.cuCtxSetCurrent, "cuCtxSetCurrent");
+    need(d.cuCtxGetCurrent, "cuCtxGetCurrent");
+    need(d.cuCtxSynchronize, "cuCtxSynchronize");
+    need(d.cuStreamCreate, "cuStreamCreate");
+    need(d.cuStreamDestroy, "cuStreamDestroy_v2");
+    need(d.cuStreamSynchronize, "cuStreamSynchronize");
+    need(d.cuStreamBeginCapture, "cuStreamBeginCapture_v2");
+    need(d.cuStreamEndCapture, "cuStreamEndCapture");
+    need(d.cuStreamIsCapturing, "cuStreamIsCapturing");
+    need(d.cuGraphInstantiateWithFlags, "cuGraphInstantiateWithFlags");
+    need(d.cuGraphLaunch, "cuGraphLaunch");
+    need(d.cuGraphExecDestroy, "cuGraphExecDestroy");
+    need(d.cuGraphDestroy, "cuGraphDestroy");
+    need(d.cuGraphGetNodes, "cuGraphGetNodes");
+    need(d.cuEventCreate, "cuEventCreate");
+    need(d.cuEventDestroy, "cuEventDestroy_v2");
+    need(d.cuEventRecord, "cuEventRecord");
+    need(d.cuEventSynchronize, "cuEventSynchronize");
+    need(d.cuEventElapsedTime, "cuEventElapsedTime");
+    need(d.cuMemAlloc, "cuMemAlloc_v2");
+    need(d.cuMemFree, "cuMemFree_v2");
+    need(d.cuMemGetInfo, "cuMemGetInfo_v2");
+    need(d.cuMemcpyHtoDAsync, "cuMemcpyHtoDAsync_v2");
+    need(d.cuMemcpyDtoHAsync, "cuMemcpyDtoHAsync_v2");
+    need(d.cuMemcpyDtoDAsync, "cuMemcpyDtoDAsync_v2");
+    need(d.cuMemsetD8Async, "cuMemsetD8Async");
+    need(d.cuModuleLoadData, "cuModuleLoadData");
+    need(d.cuModuleUnload, "cuModuleUnload");
+    need(d.cuModuleGetFunction, "cuModuleGetFunction");
+    need(d.cuFuncGetAttribute, "cuFuncGetAttribute");
+    need(d.cuFuncSetAttribute, "cuFuncSetAttribute");
+    need(d.cuLaunchKernel, "cuLaunchKernel");
+  });
 }
 
 inline loaded<nvrtc_api> load_nvrtc() {
-  loaded<nvrtc_api> out;
-  std::string tried;
-  void* h = open_first({"libnvrtc.so.13", "libnvrtc.so.12", "libnvrtc.so.11.2", "libnvrtc.so"}, tried, true);
-  if (!h) {
-    out.failure = "NVRTC is not installed (" + tried + ")";
-    return out;
-  }
-  nvrtc_api& n = out.table;
-  std::string absent;
-  auto need = [&](auto& fn, const char* symbol) {
-    if (!bind(h, fn, symbol)) absent += (absent.empty() ? "" : ", ") + std::string(symbol);
-  };
-  need(n.nvrtcGetErrorString, "nvrtcGetErrorString");
-  need(n.nvrtcVersion, "nvrtcVersion");
-  need(n.nvrtcGetNumSupportedArchs, "nvrtcGetNumSupportedArchs");
-  need(n.nvrtcGetSupportedArchs, "nvrtcGetSupportedArchs");
-  need(n.nvrtcCreateProgram, "nvrtcCreateProgram");
-  need(n.nvrtcDestroyProgram, "nvrtcDestroyProgram");
-  need(n.nvrtcCompileProgram, "nvrtcCompileProgram");
-  need(n.nvrtcGetProgramLogSize, "nvrtcGetProgramLogSize");
-  need(n.nvrtcGetProgramLog, "nvrtcGetProgramLog");
-  need(n.nvrtcGetCUBINSize, "nvrtcGetCUBINSize");
-  need(n.nvrtcGetCUBIN, "nvrtcGetCUBIN");
-  need(n.nvrtcGetPTXSize, "nvrtcGetPTXSize");
-  need(n.nvrtcGetPTX, "nvrtcGetPTX");
-  if (!absent.empty()) out.failure = "NVRTC is too old: it lacks " + absent;
-  return out;
+  return load_library<nvrtc_api>({"libnvrtc.so.13", "libnvrtc.so.12", "libnvrtc.so.11.2", "libnvrtc.so"}, true, "NVRTC",
+                                 [](nvrtc_api& n, const auto& need) {
+    need(n.nvrtcGetErrorString, "nvrtcGetErrorString");
+    need(n.nvrtcVersion, "nvrtcVersion");
+    need(n.nvrtcGetNumSupportedArchs, "nvrtcGetNumSupportedArchs");
+    need(n.nvrtcGetSupportedArchs, "nvrtcGetSupportedArchs");
+    need(n.nvrtcCreateProgram, "nvrtcCreateProgram");
+    need(n.nvrtcDestroyProgram, "nvrtcDestroyProgram");
+    need(n.nvrtcCompileProgram, "nvrtcCompileProgram");
+    need(n.nvrtcGetProgramLogSize, "nvrtcGetProgramLogSize");
+    need(n.nvrtcGetProgramLog, "nvrtcGetProgramLog");
+    need(n.nvrtcGetCUBINSize, "nvrtcGetCUBINSize");
+    need(n.nvrtcGetCUBIN, "nvrtcGetCUBIN");
+    need(n.nvrtcGetPTXSize, "nvrtcGetPTXSize");
+    need(n.nvrtcGetPTX, "nvrtcGetPTX");
+  });
 }
 
 inline loaded<cublas_api> load_cublas() {
-  loaded<cublas_api> out;
-  std::string tried;
-  void* h = open_first({"libcublas.so.13", "libcublas.so.12", "libcublas.so.11", "libcublas.so"}, tried, true);
-  if (!h) {
-    out.failure = "cuBLAS is not installed (" + tried + ")";
-    return out;
-  }
-  cublas_api& b = out.table;
-  std::string absent;
-  auto need = [&](auto& fn, const char* symbol) {
-    if (!bind(h, fn, symbol)) absent += (absent.empty() ? "" : ", ") + std::string(symbol);
-  };
-  need(b.cublasGetStatusName, "cublasGetStatusName");
-  need(b.cublasCreate, "cublasCreate_v2");
-  need(b.cublasDestroy, "cublasDestroy_v2");
-  need(b.cublasSetStream, "cublasSetStream_v2");
-  need(b.cublasSetWorkspace, "cublasSetWorkspace_v2");
-  need(b.cublasGemmStridedBatchedEx, "cublasGemmStridedBatchedEx");
-  if (!absent.empty()) out.failure = "cuBLAS is too old: it lacks " + absent;
-  return out;
+  return load_library<cublas_api>({"libcublas.so.13", "libcublas.so.12", "libcublas.so.11", "libcublas.so"}, true,
+                                  "cuBLAS", [](cublas_api& b, const auto& need) {
+    need(b.cublasGetStatusName, "cublasGetStatusName");
+    need(b.cublasCreate, "cublasCreate_v2");
+    need(b.cublasDestroy, "cublasDestroy_v2");
+    need(b.cublasSetStream, "cublasSetStream_v2");
+    need(b.cublasSetWorkspace, "cublasSetWorkspace_v2");
+    need(b.cublasGemmStridedBatchedEx, "cublasGemmStridedBatchedEx");
+  });
 }
 
 }  // namespace detail
