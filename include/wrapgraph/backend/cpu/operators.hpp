@@ -528,9 +528,18 @@ inline void check_matmul_dtypes(const op_arguments& a, std::initializer_list<std
   for (const auto& [t, name] : ts) require_dtype(a, *t, type, name);
 }
 
-/// mm, addmm (with `self`) and bmm (`batched`).
-inline value matmul(const op_arguments& a, const tensor& mat1, const tensor& mat2, const tensor* self,
-                    const tensor& out, const gemm_scalars& s, bool batched) {
+/// The sizes of an mm, addmm (with `self`) or bmm (`batched`) call,
+/// checked: the batch (1 unless batched), n x k times k x m, and where
+/// `self`, broadcast to n x m, keeps its elements.
+struct matmul_shape {
+  std::int64_t batch, n, k, m;
+  std::optional<extents> self_strides;
+};
+
+/// Checks the operands' ranks and sizes and `out`'s shape (the errors of
+/// every device's matmul).
+inline matmul_shape check_matmul(const op_arguments& a, const tensor& mat1, const tensor& mat2, const tensor* self,
+                                 const tensor& out, bool batched) {
   const std::int64_t rank = batched ? 3 : 2;
   require_rank(a, mat1, rank, self ? "mat1" : "self");
   require_rank(a, mat2, rank, "mat2");
@@ -558,6 +567,16 @@ inline value matmul(const op_arguments& a, const tensor& mat1, const tensor& mat
       a.fail("wrapgraph.operator.shape_mismatch",
              "'self' of shape " + shape_string(*self) + " cannot be broadcast to " + shape_string(nm));
   }
+  return {batch, n, k, m, std::move(c_strides)};
+}
+
+/// mm, addmm (with `self`) and bmm (`batched`).
+inline value matmul(const op_arguments& a, const tensor& mat1, const tensor& mat2, const tensor* self,
+                    const tensor& out, const gemm_scalars& s, bool batched) {
+  const matmul_shape shape = check_matmul(a, mat1, mat2, self, out, batched);
+  const std::size_t first = batched ? 1 : 0;
+  const std::int64_t batch = shape.batch, n = shape.n, m = shape.m;
+  const std::optional<extents>& c_strides = shape.self_strides;
   exec::visit_dtype(out.type(), [&](auto tag) {
     using T = typename decltype(tag)::type;
     if constexpr (!std::is_same_v<T, bool>) {
@@ -732,11 +751,10 @@ inline value nonzero(op_context& ctx, const op_arguments& a) {
 
 // ---- random ---------------------------------------------------------------------
 
-inline value randint_low_out(op_context& ctx, const op_arguments& a) {
-  check_call(a, {"low", "high", "size"}, {"out"});
-  const std::int64_t low = a.get_int(0, "low"), high = a.get_int(1, "high");
-  const std::vector<std::int64_t> size = a.get_ints(2, "size");
-  const tensor& out = keyword_tensor(a, "out");
+/// Checks randint's size, `out`'s shape and that [low, high) is a range of
+/// values `out`'s dtype holds exactly (the errors of every device's randint).
+inline void check_randint(const op_arguments& a, const tensor& out, const std::vector<std::int64_t>& size,
+                          std::int64_t low, std::int64_t high) {
   for (std::int64_t s : size)
     if (s < 0) a.fail("wrapgraph.operator.bad_argument", "negative size in " + shape_string(size));
   require_shape(a, out, size, "out");
@@ -763,6 +781,17 @@ inline value randint_low_out(op_context& ctx, const op_arguments& a) {
     if (low < min || high - 1 > max)
       a.fail("wrapgraph.operator.bad_argument", "[" + std::to_string(low) + ", " + std::to_string(high) +
                                                     ") is not within the range of " + std::string(to_string(out.type())));
+  });
+}
+
+inline value randint_low_out(op_context& ctx, const op_arguments& a) {
+  check_call(a, {"low", "high", "size"}, {"out"});
+  const std::int64_t low = a.get_int(0, "low"), high = a.get_int(1, "high");
+  const std::vector<std::int64_t> size = a.get_ints(2, "size");
+  const tensor& out = keyword_tensor(a, "out");
+  check_randint(a, out, size, low, high);
+  exec::visit_dtype(out.type(), [&](auto tag) {
+    using T = typename decltype(tag)::type;
     const std::uint64_t range = static_cast<std::uint64_t>(high) - static_cast<std::uint64_t>(low);
     T* dst = base_of<T>(out);
     const std::array<const std::int64_t*, 1> strides{out.strides().data()};
@@ -791,7 +820,12 @@ inline void fill_normal(std::mt19937_64& random, std::vector<double>& out) {
   }
 }
 
-inline value randn(op_context& ctx, const op_arguments& a) {
+/// randn's size and dtype, checked: sizes not negative, `dtype` the name
+/// of a floating-point dtype (float32 when not given), `layout` strided,
+/// `pin_memory` a bool; `check_device(value)` checks a `device` given (the
+/// errors of every device's randn).
+template <class CheckDevice>
+std::pair<std::vector<std::int64_t>, dtype> randn_arguments(const op_arguments& a, CheckDevice&& check_device) {
   check_call(a, {"size"}, {"dtype", "layout", "device", "pin_memory"});
   const std::vector<std::int64_t> size = a.get_ints(0, "size");
   for (std::int64_t s : size)
@@ -811,14 +845,19 @@ inline value randn(op_context& ctx, const op_arguments& a) {
     if (!s || (*s != "strided" && *s != "torch.strided"))
       a.fail("wrapgraph.operator.bad_argument", "only the strided layout is supported, got " + exec::to_string(*v));
   }
-  if (const value* v = a.kwarg("device"); v && !v->is_none()) {
-    const std::string* s = v->as_string();
-    const std::optional<device> d = s ? parse_device(*s) : std::nullopt;
-    if (!d || d->kind != device_kind::cpu)
-      a.fail("wrapgraph.operator.device_mismatch", "the operator runs on the CPU, 'device' is " + exec::to_string(*v));
-  }
+  if (const value* v = a.kwarg("device"); v && !v->is_none()) check_device(*v);
   if (!is_floating_point(type)) unsupported(a, type);
   (void)keyword_bool(a, "pin_memory", false);
+  return {size, type};
+}
+
+inline value randn(op_context& ctx, const op_arguments& a) {
+  const auto [size, type] = randn_arguments(a, [&](const value& v) {
+    const std::string* s = v.as_string();
+    const std::optional<device> d = s ? parse_device(*s) : std::nullopt;
+    if (!d || d->kind != device_kind::cpu)
+      a.fail("wrapgraph.operator.device_mismatch", "the operator runs on the CPU, 'device' is " + exec::to_string(v));
+  });
   tensor out = allocate(ctx, type, extents(size.begin(), size.end()));
   std::vector<double> samples(static_cast<std::size_t>(out.numel()));
   fill_normal(ctx.random, samples);

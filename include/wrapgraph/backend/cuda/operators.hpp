@@ -1153,34 +1153,10 @@ inline void scale_into(const op_arguments& a, const device_resources& r, const t
 inline value matmul(op_context& ctx, const op_arguments& a, const device_resources& r, const tensor& mat1,
                     const tensor& mat2, const tensor* self, const tensor& out, const ops::gemm_scalars& s,
                     bool batched) {
-  const std::int64_t rank = batched ? 3 : 2;
-  ops::require_rank(a, mat1, rank, self ? "mat1" : "self");
-  ops::require_rank(a, mat2, rank, "mat2");
+  const ops::matmul_shape shape = ops::check_matmul(a, mat1, mat2, self, out, batched);
   const std::size_t first = batched ? 1 : 0;
-  const std::int64_t batch = batched ? mat1.sizes()[0] : 1;
-  if (batched && mat2.sizes()[0] != batch)
-    a.fail("wrapgraph.operator.shape_mismatch",
-           "batch sizes differ: " + ops::shape_string(mat1) + " and " + ops::shape_string(mat2));
-  const std::int64_t n = mat1.sizes()[first], k = mat1.sizes()[first + 1], m = mat2.sizes()[first + 1];
-  if (mat2.sizes()[first] != k)
-    a.fail("wrapgraph.operator.shape_mismatch",
-           std::string(batched ? "batch1 and batch2" : "mat1 and mat2") + " shapes cannot be multiplied (" +
-               std::to_string(n) + "x" + std::to_string(k) + " and " + std::to_string(mat2.sizes()[first]) + "x" +
-               std::to_string(m) + ")");
-  extents result_sizes;
-  if (batched) result_sizes.push_back(batch);
-  result_sizes.push_back(n);
-  result_sizes.push_back(m);
-  ops::require_shape(a, out, {result_sizes.data(), result_sizes.size()}, "out");
-  std::optional<extents> c_strides;
-  if (self) {
-    const std::array<std::int64_t, 2> nm{n, m};
-    c_strides = ops::broadcast_strides({self->sizes().data(), self->sizes().size()},
-                                       {self->strides().data(), self->strides().size()}, nm);
-    if (!c_strides || self->dim() > 2)
-      a.fail("wrapgraph.operator.shape_mismatch",
-             "'self' of shape " + ops::shape_string(*self) + " cannot be broadcast to " + ops::shape_string(nm));
-  }
+  const std::int64_t batch = shape.batch, n = shape.n, k = shape.k, m = shape.m;
+  const std::optional<extents>& c_strides = shape.self_strides;
   if (batch == 0 || n == 0 || m == 0) return out;
   const dtype type = out.type();
   const std::size_t o = batched ? 1 : 0;  // out's first matrix dimension
@@ -1241,7 +1217,7 @@ inline value matmul(op_context& ctx, const op_arguments& a, const device_resourc
     ldc = of.row_major ? of.row_ld : of.col_ld;
     c_batch_stride = out_batch_stride;
   } else {
-    c = allocate(ctx, type, result_sizes);
+    c = allocate(ctx, type, out.sizes());
   }
   if (use_c) scale_into(a, r, c, self, c_span, s.beta);
 
@@ -1269,7 +1245,7 @@ inline value matmul(op_context& ctx, const op_arguments& a, const device_resourc
                    api::CUBLAS_GEMM_DEFAULT),
                std::string(a.op()) + ": cublasGemmStridedBatchedEx");
   if (!direct)
-    copy_strided(a, r, type, {result_sizes.data(), result_sizes.size()}, base_of(out),
+    copy_strided(a, r, type, {out.sizes().data(), out.sizes().size()}, base_of(out),
                  {out.strides().data(), out.strides().size()}, out.offset(), base_of(c),
                  {c.strides().data(), c.strides().size()}, 0);
   return out;
@@ -1406,33 +1382,7 @@ inline value randint_low_out(op_context& ctx, const op_arguments& a) {
   const std::int64_t low = a.get_int(0, "low"), high = a.get_int(1, "high");
   const std::vector<std::int64_t> size = a.get_ints(2, "size");
   const tensor& out = keyword_tensor(a, "out", ctx.memory.dev());
-  for (std::int64_t s : size)
-    if (s < 0) a.fail("wrapgraph.operator.bad_argument", "negative size in " + ops::shape_string(size));
-  ops::require_shape(a, out, size, "out");
-  if (low >= high)
-    a.fail("wrapgraph.operator.bad_argument", "'low' must be less than 'high', got low = " + std::to_string(low) +
-                                                  " >= high = " + std::to_string(high));
-  exec::visit_dtype(out.type(), [&](auto tag) {
-    using T = typename decltype(tag)::type;
-    std::int64_t min = 0, max = 0;  // the representable range of integers
-    if constexpr (std::is_same_v<T, bool>) {
-      min = 0;
-      max = 1;
-    } else if constexpr (std::is_integral_v<T>) {
-      min = std::numeric_limits<T>::min();
-      max = std::numeric_limits<T>::max();
-    } else {
-      int digits = std::numeric_limits<float>::digits;
-      if constexpr (std::is_same_v<T, double>) digits = std::numeric_limits<double>::digits;
-      if constexpr (std::is_same_v<T, exec::float16_t>) digits = 11;
-      if constexpr (std::is_same_v<T, exec::bfloat16_t>) digits = 8;
-      max = std::int64_t{1} << digits;
-      min = -max;
-    }
-    if (low < min || high - 1 > max)
-      a.fail("wrapgraph.operator.bad_argument", "[" + std::to_string(low) + ", " + std::to_string(high) +
-                                                    ") is not within the range of " + std::string(to_string(out.type())));
-  });
+  ops::check_randint(a, out, size, low, high);
   const iteration<1> it =
       make_iteration<1>(a, {out.sizes().data(), out.sizes().size()}, {out.strides().data()}, {out.offset()});
   if (it.numel == 0) return out;
@@ -1443,37 +1393,16 @@ inline value randint_low_out(op_context& ctx, const op_arguments& a) {
 }
 
 inline value randn(op_context& ctx, const op_arguments& a) {
-  ops::check_call(a, {"size"}, {"dtype", "layout", "device", "pin_memory"});
-  const device_resources& r = resources_of(a, ctx);
-  const std::vector<std::int64_t> size = a.get_ints(0, "size");
-  for (std::int64_t s : size)
-    if (s < 0) a.fail("wrapgraph.operator.bad_argument", "negative size in " + ops::shape_string(size));
-  dtype type = dtype::float32;
-  if (const value* v = a.kwarg("dtype"); v && !v->is_none()) {
-    const std::string* name = v->as_string();
-    if (!name) a.fail("wrapgraph.operator.bad_argument", std::string("'dtype' must be a dtype name, got ") + v->kind_name());
-    std::string_view n = *name;
-    if (n.starts_with("torch.")) n.remove_prefix(6);
-    const std::optional<dtype> t = parse_dtype(n);
-    if (!t) a.fail("wrapgraph.operator.bad_argument", "unknown dtype '" + *name + "'");
-    type = *t;
-  }
-  if (const value* v = a.kwarg("layout"); v && !v->is_none()) {
-    const std::string* s = v->as_string();
-    if (!s || (*s != "strided" && *s != "torch.strided"))
-      a.fail("wrapgraph.operator.bad_argument", "only the strided layout is supported, got " + exec::to_string(*v));
-  }
-  if (const value* v = a.kwarg("device"); v && !v->is_none()) {
+  const auto [size, type] = ops::randn_arguments(a, [&](const value& v) {
     // "cuda" names the current device, "cuda:N" device N.
     const device here = ctx.memory.dev();
-    const std::string* s = v->as_string();
+    const std::string* s = v.as_string();
     const std::optional<device> d = s ? parse_device(*s) : std::nullopt;
     if (!d || d->kind != device_kind::cuda || (s->find(':') != std::string::npos && d->index != here.index))
       a.fail("wrapgraph.operator.device_mismatch",
-             "the operator runs on " + to_string(here) + ", 'device' is " + exec::to_string(*v));
-  }
-  if (!is_floating_point(type)) ops::unsupported(a, type);
-  (void)ops::keyword_bool(a, "pin_memory", false);
+             "the operator runs on " + to_string(here) + ", 'device' is " + exec::to_string(v));
+  });
+  const device_resources& r = resources_of(a, ctx);
   tensor out = allocate(ctx, type, extents(size.begin(), size.end()));
   if (out.numel() == 0) return out;
   const std::uint64_t seed = ctx.random();
