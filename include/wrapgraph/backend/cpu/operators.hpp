@@ -1143,20 +1143,24 @@ struct dense_index {
   return indices;
 }
 
-/// self[indices] = values (or += with `accumulate`), PyTorch's advanced
-/// indexing: the indices broadcast together to a shape B; the indexed
-/// shape is self's with B in place of the indexed dimensions when they are
-/// adjacent, else B followed by the sliced dimensions.
-inline value index_put(op_context&, const op_arguments& a) {
-  check_call(a, {"self", "indices", "values", "accumulate"});
-  const tensor& self = host_tensor(a, 0, "self");
-  const value_list& list = a.get_list(1, "indices");
-  const tensor& values = host_tensor(a, 2, "values");
-  const bool accumulate = a.get_bool(3, "accumulate", false);
-  require_dtype(a, values, self.type(), "values");
-  const std::size_t rank = self.sizes().size();
-  std::vector<dense_index> indices = dense_indices(a, self, list);
+/// Where index_put writes: the indices broadcast together (`broadcast`),
+/// the indexed shape (`result`; `role[r]` is the self dimension of its axis
+/// r, or -1 for a broadcast axis, which start at `broadcast_at`), the
+/// values' strides over it and each index's strides over `broadcast`.
+struct index_put_plan {
+  extents broadcast, result, role;
+  std::size_t broadcast_at = 0;
+  extents value_strides;
+  std::vector<extents> index_strides;
+};
 
+/// index_put's layout, checked (the errors of every device's index_put):
+/// the indices broadcast, values broadcast to the indexed shape, every index
+/// in range; `indices` are made non-negative. Nullopt when nothing is
+/// written (an empty indexed shape).
+inline std::optional<index_put_plan> plan_index_put(const op_arguments& a, const tensor& self, const tensor& values,
+                                                    std::vector<dense_index>& indices) {
+  const std::size_t rank = self.sizes().size();
   // The indices broadcast together to `broadcast`.
   extents broadcast;
   for (const dense_index& ix : indices) {
@@ -1209,7 +1213,7 @@ inline value index_put(op_context&, const op_arguments& a) {
                                                     " cannot be broadcast to the indexed shape " + shape_string(result_span));
   std::int64_t result_numel = 1;
   for (std::int64_t r : result) result_numel *= r;
-  if (result_numel == 0) return self;
+  if (result_numel == 0) return std::nullopt;
 
   // Every index is checked (and made non-negative) before anything is written.
   for (dense_index& ix : indices) {
@@ -1228,6 +1232,29 @@ inline value index_put(op_context&, const op_arguments& a) {
     index_strides.push_back(*broadcast_strides({ix.sizes.data(), ix.sizes.size()}, {dense.data(), dense.size()},
                                                {broadcast.data(), broadcast.size()}));
   }
+  return index_put_plan{std::move(broadcast), std::move(result), std::move(role), broadcast_at, std::move(*value_strides),
+                        std::move(index_strides)};
+}
+
+/// self[indices] = values (or += with `accumulate`), PyTorch's advanced
+/// indexing: the indices broadcast together to a shape B; the indexed
+/// shape is self's with B in place of the indexed dimensions when they are
+/// adjacent, else B followed by the sliced dimensions.
+inline value index_put(op_context&, const op_arguments& a) {
+  check_call(a, {"self", "indices", "values", "accumulate"});
+  const tensor& self = host_tensor(a, 0, "self");
+  const value_list& list = a.get_list(1, "indices");
+  const tensor& values = host_tensor(a, 2, "values");
+  const bool accumulate = a.get_bool(3, "accumulate", false);
+  require_dtype(a, values, self.type(), "values");
+  std::vector<dense_index> indices = dense_indices(a, self, list);
+  const std::optional<index_put_plan> plan = plan_index_put(a, self, values, indices);
+  if (!plan) return self;
+  const extents &broadcast = plan->broadcast, &result = plan->result, &role = plan->role;
+  const extents& value_strides = plan->value_strides;
+  const std::vector<extents>& index_strides = plan->index_strides;
+  const std::size_t broadcast_at = plan->broadcast_at;
+  const std::span<const std::int64_t> result_span(result.data(), result.size());
   exec::visit_dtype(self.type(), [&](auto tag) {
     using T = typename decltype(tag)::type;
     T* dst = base_of<T>(self);
@@ -1235,7 +1262,7 @@ inline value index_put(op_context&, const op_arguments& a) {
     for_each_coordinate(result_span, [&](std::span<const std::int64_t> c) {
       std::int64_t to = self.offset(), from = values.offset();
       for (std::size_t r = 0; r < c.size(); ++r) {
-        from += c[r] * (*value_strides)[r];
+        from += c[r] * value_strides[r];
         if (role[r] >= 0) to += c[r] * self.strides()[static_cast<std::size_t>(role[r])];
       }
       for (std::size_t i = 0; i < indices.size(); ++i) {

@@ -430,20 +430,29 @@ class cuda_backend {
 
   // A launch with trailing scratch parameters: each a buffer of its bytes
   // per program instance (released after the launch, in stream order), or
-  // null.
+  // null. The parameter array is on the stack for up to 32 parameters.
   void launch_with_scratch(const kernel& k, dims g, void** params) {
     const std::size_t n = k.launched(), extra = k.scratch().size();
-    std::vector<void*> all(params, params + n);
-    std::vector<void*> pointers(extra, nullptr);
-    std::vector<exec::storage_ptr> buffers;
+    std::array<void*, 32> small_all{}, small_pointers{};
+    std::vector<void*> large_all, large_pointers;
+    void** all = small_all.data();
+    void** pointers = small_pointers.data();
+    if (n + extra > small_all.size()) {
+      large_all.resize(n + extra);
+      large_pointers.assign(extra, nullptr);
+      all = large_all.data();
+      pointers = large_pointers.data();
+    }
+    std::vector<exec::storage_ptr> buffers;  // only for scratch of some bytes
     const std::uint64_t programs = std::uint64_t{g.x} * g.y * g.z;
     for (std::size_t i = 0; i < extra; ++i) {
       if (k.scratch()[i] == 0) continue;
       buffers.push_back(memory_->allocate(programs * static_cast<std::uint64_t>(k.scratch()[i])));
       pointers[i] = buffers.back()->data();
     }
-    for (std::size_t i = 0; i < extra; ++i) all.push_back(&pointers[i]);
-    detail::launch_packed(k.fn().get(), g, k.block(), k.shared_bytes(), stream(), all.data());
+    std::copy(params, params + n, all);
+    for (std::size_t i = 0; i < extra; ++i) all[n + i] = &pointers[i];
+    detail::launch_packed(k.fn().get(), g, k.block(), k.shared_bytes(), stream(), all);
   }
 
   std::shared_ptr<device_resources> resources_;

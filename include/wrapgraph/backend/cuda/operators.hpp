@@ -1617,7 +1617,6 @@ inline value index_put(op_context& ctx, const op_arguments& a) {
   const tensor& values = device_tensor(a, 2, "values", dev);
   const bool accumulate = a.get_bool(3, "accumulate", false);
   ops::require_dtype(a, values, self.type(), "values");
-  const std::size_t rank = self.sizes().size();
   // The CPU's resolution of the indices, on host copies of the tensors.
   value_list host_list;
   host_list.reserve(list.size());
@@ -1632,79 +1631,12 @@ inline value index_put(op_context& ctx, const op_arguments& a) {
   }
   std::vector<ops::dense_index> indices = ops::dense_indices(a, self, host_list);
 
-  // The indices broadcast together to `broadcast`.
-  extents broadcast;
-  for (const ops::dense_index& ix : indices) {
-    const std::size_t n = std::max(broadcast.size(), ix.sizes.size());
-    extents next(n, 1);
-    for (std::size_t i = 0; i < n; ++i) {
-      const std::int64_t x = i + broadcast.size() >= n ? broadcast[i + broadcast.size() - n] : 1;
-      const std::int64_t y = i + ix.sizes.size() >= n ? ix.sizes[i + ix.sizes.size() - n] : 1;
-      if (x != y && x != 1 && y != 1) {
-        std::string shapes;
-        for (const ops::dense_index& j : indices)
-          shapes += (shapes.empty() ? "" : ", ") + ops::shape_string({j.sizes.data(), j.sizes.size()});
-        a.fail("wrapgraph.operator.shape_mismatch", "indices could not be broadcast together with shapes " + shapes);
-      }
-      next[i] = x == 1 ? y : x;
-    }
-    broadcast = std::move(next);
-  }
-
-  // The indexed shape: the broadcast shape in place of adjacent indexed
-  // dimensions, else first; the sliced dimensions in order around it.
-  std::vector<bool> indexed(rank, false);
-  for (const ops::dense_index& ix : indices) indexed[ix.dim] = true;
-  bool adjacent = true;
-  for (std::size_t i = 1; i < indices.size(); ++i)
-    if (indices[i].dim != indices[i - 1].dim + 1) adjacent = false;
-  const std::size_t first_indexed = indices.empty() ? 0 : (adjacent ? indices.front().dim : 0);
-  // role[r] = self dimension of result axis r, or -1 for a broadcast axis.
-  extents result, role;
-  for (std::size_t d = 0; d < rank && d < first_indexed; ++d) {
-    result.push_back(self.sizes()[d]);
-    role.push_back(static_cast<std::int64_t>(d));
-  }
-  const std::size_t broadcast_at = result.size();
-  for (std::int64_t b : broadcast) {
-    result.push_back(b);
-    role.push_back(-1);
-  }
-  for (std::size_t d = first_indexed; d < rank; ++d)
-    if (!indexed[d]) {
-      result.push_back(self.sizes()[d]);
-      role.push_back(static_cast<std::int64_t>(d));
-    }
-  const std::span<const std::int64_t> result_span(result.data(), result.size());
-  const std::optional<extents> value_strides =
-      ops::broadcast_strides({values.sizes().data(), values.sizes().size()},
-                             {values.strides().data(), values.strides().size()}, result_span);
-  if (!value_strides)
-    a.fail("wrapgraph.operator.shape_mismatch", "values of shape " + ops::shape_string(values) +
-                                                    " cannot be broadcast to the indexed shape " +
-                                                    ops::shape_string(result_span));
-  std::int64_t result_numel = 1;
-  for (std::int64_t x : result) result_numel *= x;
-  if (result_numel == 0) return self;
-
-  // Every index is checked (and made non-negative) before anything is written.
-  for (ops::dense_index& ix : indices) {
-    const std::int64_t size = self.sizes()[ix.dim];
-    for (std::int64_t& i : ix.values) {
-      if (i < -size || i >= size)
-        a.fail("wrapgraph.operator.index_out_of_range", "index " + std::to_string(i) +
-                                                            " is out of bounds for dimension " +
-                                                            std::to_string(ix.dim) + " with size " + std::to_string(size));
-      if (i < 0) i += size;
-    }
-  }
-  // Each index's strides within the broadcast shape.
-  std::vector<extents> index_strides;
-  for (const ops::dense_index& ix : indices) {
-    const extents dense = exec::contiguous_strides({ix.sizes.data(), ix.sizes.size()});
-    index_strides.push_back(*ops::broadcast_strides({ix.sizes.data(), ix.sizes.size()}, {dense.data(), dense.size()},
-                                                    {broadcast.data(), broadcast.size()}));
-  }
+  const std::optional<ops::index_put_plan> plan = ops::plan_index_put(a, self, values, indices);
+  if (!plan) return self;
+  const extents &broadcast = plan->broadcast, &result = plan->result, &role = plan->role;
+  const extents& value_strides = plan->value_strides;
+  const std::vector<extents>& index_strides = plan->index_strides;
+  const std::size_t broadcast_at = plan->broadcast_at;
 
   // Per position of the broadcast shape (row-major): the element of self it
   // selects (storage offset and row-major number) and the values' offset.
@@ -1728,7 +1660,7 @@ inline value index_put(op_context& ctx, const op_arguments& a) {
       to += v * self.strides()[indices[i].dim];
       element += v * logical[indices[i].dim];
     }
-    for (std::size_t b = 0; b < broadcast.size(); ++b) from += coordinate[b] * (*value_strides)[broadcast_at + b];
+    for (std::size_t b = 0; b < broadcast.size(); ++b) from += coordinate[b] * value_strides[broadcast_at + b];
     self_offsets[static_cast<std::size_t>(q)] = to;
     selected[static_cast<std::size_t>(q)] = element;
     value_offsets[static_cast<std::size_t>(q)] = from;
@@ -1784,7 +1716,7 @@ inline value index_put(op_context& ctx, const op_arguments& a) {
     }
     if (role[x] < 0) continue;
     walk.push_back(result[x]);
-    value_walk.push_back((*value_strides)[x]);
+    value_walk.push_back(value_strides[x]);
     self_walk.push_back(self.strides()[static_cast<std::size_t>(role[x])]);
     group_walk.push_back(0);
   }
